@@ -1,0 +1,1 @@
+"""Mock server and contract kit for Decathlon's Sport Activities API v1."""
