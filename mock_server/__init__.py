@@ -1,1 +1,2 @@
-"""Mock server and contract kit for Decathlon's Sport Activities API v1."""
+"""Offline twin (stateful mock) of Decathlon's Sport Activities API v1 and Sports Tracking
+Data API v2."""

@@ -35,7 +35,8 @@ def format_datetime(moment: datetime) -> str:
     """Format an aware datetime as ``YYYY-MM-DDTHH:MM:SSZ`` (converted to UTC, no millis)."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("cannot format a naive datetime; the wire format is UTC")
-    return moment.astimezone(UTC).strftime(WIRE_FORMAT)
+    # Not strftime: glibc's %Y drops leading zeros, so year 29 would come out as "29-01-01".
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def format_optional(moment: datetime | None) -> str | None:

@@ -15,7 +15,7 @@ import binascii
 import hashlib
 import re
 import threading
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from .uploads import UploadRejected
 
@@ -40,6 +40,7 @@ def is_valid_digest(digest: object) -> bool:
     return isinstance(digest, str) and _DIGEST.fullmatch(digest) is not None
 
 
+@runtime_checkable
 class BlobStore(Protocol):
     """Where uploaded bytes live; the HTTP layer depends on this, not on an implementation."""
 

@@ -16,12 +16,15 @@ from __future__ import annotations
 import json
 import xml.parsers.expat
 from dataclasses import dataclass, field
-from typing import BinaryIO, Literal
+from typing import Literal, Protocol
+
+from ..domain.errors import DomainError
 
 __all__ = [
     "ACCEPTED_EXTENSIONS",
     "CONTENT_TYPES",
     "MAX_PHOTO_BYTES",
+    "ReadableStream",
     "SAFE_SERVE_HEADERS",
     "THUMBNAIL_RECOMMENDED_BYTES",
     "UploadCheck",
@@ -69,26 +72,28 @@ _JPEG_MAGIC = b"\xff\xd8\xff"
 # Root element each XML dialect must have, compared without its namespace.
 _XML_ROOTS: dict[str, str] = {"gpx": "gpx", "tcx": "TrainingCenterDatabase"}
 _ACCEPTED_TEXT = (
-    f"Accepted: {', '.join(ACCEPTED_EXTENSIONS)} files, "
-    f"1 to {MAX_PHOTO_BYTES} bytes (3 MiB)."
+    f"Accepted: {', '.join(ACCEPTED_EXTENSIONS)} files, 1 to {MAX_PHOTO_BYTES} bytes (3 MiB)."
 )
 _READ_CHUNK_BYTES = 64 * 1024
 
 
-class UploadRejected(Exception):
+class UploadRejected(DomainError):
     """An upload (or the storage of one) refused, with the HTTP status to answer.
 
     ``message`` names what is wrong and what would be accepted, so a client developer can fix
-    the request without reading the documents again.
+    the request without reading the documents again. A 422 also fills ``errors`` under the
+    form field ``file``, the shape every validation error of the mock has.
     """
 
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(status, message)
+        super().__init__(message, {"file": [message]} if status == 422 else None)
         self.status = status
-        self.message = message
 
-    def __str__(self) -> str:
-        return f"{self.status}: {self.message}"
+
+class ReadableStream(Protocol):
+    """Anything with ``read(size)``: a WSGI input, ``io.BytesIO``, a werkzeug stream."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -129,7 +134,7 @@ def check_upload(filename: str | None, data: bytes) -> UploadCheck:
     return UploadCheck(kind=kind, content_type=CONTENT_TYPES[kind], size=size, warnings=warnings)
 
 
-def read_limited(stream: BinaryIO, limit: int, chunk_size: int = _READ_CHUNK_BYTES) -> bytes:
+def read_limited(stream: ReadableStream, limit: int, chunk_size: int = _READ_CHUNK_BYTES) -> bytes:
     """Read ``stream`` to its end, raising the 413 ``UploadRejected`` once ``limit`` is passed.
 
     Reads in chunks and never asks for more than one byte past the limit, so an endless or
@@ -236,6 +241,9 @@ def _check_xml(kind: UploadKind, data: bytes) -> None:
     def on_entity(*_args: object) -> None:
         raise _ForbiddenDeclaration("an ENTITY declaration")
 
+    def on_external_entity(*_args: object) -> int:
+        raise _ForbiddenDeclaration("an external entity reference")
+
     def on_element(name: str, _attributes: object) -> None:
         if not root:
             root.append(name.rsplit(" ", 1)[-1])  # "namespace local" -> "local"
@@ -245,7 +253,7 @@ def _check_xml(kind: UploadKind, data: bytes) -> None:
     parser.StartDoctypeDeclHandler = on_doctype
     parser.EntityDeclHandler = on_entity
     parser.UnparsedEntityDeclHandler = on_entity
-    parser.ExternalEntityRefHandler = on_entity
+    parser.ExternalEntityRefHandler = on_external_entity
     parser.StartElementHandler = on_element
     label = f".{kind}"
     try:
@@ -268,4 +276,3 @@ def _check_xml(kind: UploadKind, data: bytes) -> None:
             f"The {label} file's root element is <{found}>, expected <{expected}>. "
             f"{_ACCEPTED_TEXT}",
         )
-

@@ -1,0 +1,113 @@
+"""Sport Activities API v1 handlers: translate a validated call into domain calls and back.
+
+Handlers hold no rules: the domain decides, raising errors that carry their documented status;
+these functions only pick the arguments out of the call and shape the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from mock_server.calls import Call, Reply
+from mock_server.domain import events, subscriptions, users
+from mock_server.domain.pagination import paginate
+from mock_server.domain.times import parse_datetime
+from mock_server.services import Services
+from mock_server.shaping import page_envelope
+
+TRUE = {"data": True}
+
+
+def _page(call: Call, items: Sequence[Any]) -> Reply:
+    """The documented envelope around one page of `items` (already in their stable order)."""
+    page = paginate(items, call.query["page"], call.headers["X-Desired-Limit"])
+    return Reply(200, page_envelope(page, [item.to_json() for item in page.items],
+                                    call.api_path, call.query_string))
+
+
+def _optional_datetime(value: str | None) -> Any:
+    return None if value is None else parse_datetime(value)
+
+
+def list_events(services: Services, call: Call) -> Reply:
+    query = call.query
+    criteria = events.EventQuery(
+        latitude=query["latitude"],
+        longitude=query["longitude"],
+        distance=query["distance"],
+        sport=query.get("sport"),
+        start_date=_optional_datetime(query.get("start_date")),
+        end_date=_optional_datetime(query.get("end_date")),
+        age_min=query.get("age_min"),
+        age_max=query.get("age_max"),
+        levels=tuple(query.get("level[]", ())),
+    )
+    return _page(call, events.list_public_events(services.store, criteria, call.now))
+
+
+def create_event(services: Services, call: Call) -> Reply:
+    event = events.create_event(services.store, call.user, call.body, call.now)
+    return Reply(201, {"data": event.to_json()})
+
+
+def get_event(services: Services, call: Call) -> Reply:
+    event = events.get_event(services.store, call.user, call.path["id"], call.now)
+    return Reply(200, {"data": event.to_json()})
+
+
+def patch_event(services: Services, call: Call) -> Reply:
+    event = events.patch_event(services.store, call.user, call.path["id"], call.body, call.now)
+    return Reply(200, {"data": event.to_json()})
+
+
+def cancel_event(services: Services, call: Call) -> Reply:
+    event = events.cancel_event(services.store, call.user, call.path["id"], call.now)
+    return Reply(200, {"data": event.to_json()})
+
+
+def duplicate_event(services: Services, call: Call) -> Reply:
+    event = events.duplicate_event(services.store, call.user, call.path["id"], call.now)
+    return Reply(201, {"data": event.to_json()})
+
+
+def list_my_events(services: Services, call: Call) -> Reply:
+    mine = events.list_mine(services.store, call.user, call.query["type"], call.query.get("event"))
+    return _page(call, mine)
+
+
+def list_subscribers(services: Services, call: Call) -> Reply:
+    found = subscriptions.list_subscribers(services.store, call.user, call.path["id"], call.now)
+    return _page(call, found)
+
+
+def add_subscriber(services: Services, call: Call) -> Reply:
+    subscriptions.subscribe(services.store, call.user, call.path["id"], call.body, call.now)
+    return Reply(201, TRUE)
+
+
+def update_subscriber(services: Services, call: Call) -> Reply:
+    subscriptions.update_subscription(
+        services.store, call.user, call.path["id"], call.path["user"], call.body
+    )
+    return Reply(200, TRUE)
+
+
+def remove_subscriber(services: Services, call: Call) -> Reply:
+    subscriptions.unsubscribe(services.store, call.user, call.path["id"], call.path["user"])
+    return Reply(200, TRUE)
+
+
+def get_my_subscription(services: Services, call: Call) -> Reply:
+    mine = subscriptions.my_subscription(services.store, call.user, call.path["id"])
+    return Reply(200, mine.to_json())
+
+
+def search_user_by_external_id(services: Services, call: Call) -> Reply:
+    found = users.search_by_external_id(services.store, call.query["external_id"],
+                                        call.query["type"])
+    return Reply(200, {"data": [user.to_json() for user in found]})
+
+
+def get_authenticated_user(services: Services, call: Call) -> Reply:
+    return Reply(200, call.user.to_json())

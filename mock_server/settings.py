@@ -1,0 +1,51 @@
+"""The mock's settings: one frozen object built from a mapping (tests) or the environment (CLI)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from mock_server.auth import DEFAULT_API_KEY, DEFAULT_TOKEN_SECRET
+
+API_KEYS_ENV = "MOCK_SERVER_API_KEYS"  # comma-separated, added to --api-key values
+TOKEN_SECRET_ENV = "MOCK_SERVER_TOKEN_SECRET"
+
+
+@dataclass(frozen=True)
+class Settings:
+    seed: int = 42
+    events: int = 300
+    api_keys: tuple[str, ...] = (DEFAULT_API_KEY,)
+    token_secret: str = DEFAULT_TOKEN_SECRET
+    verify_token_signature: bool = True
+    validate_responses: bool = True
+    upload_storage_bytes: int = 256 * 1024 * 1024
+    spec_path: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_mapping(cls, config: Mapping[str, Any] | None) -> Settings:
+        """Accepts Flask-style upper-case keys (`SEED`) as well as field names (`seed`)."""
+        known = {f.name for f in fields(cls)}
+        values: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        for key, value in (config or {}).items():
+            name = key.lower()
+            (values if name in known and name != "extra" else extra)[name] = value
+        if "api_keys" in values:
+            keys = values["api_keys"]
+            values["api_keys"] = (keys,) if isinstance(keys, str) else tuple(keys)
+        return cls(**values, extra=extra)
+
+    @classmethod
+    def from_environment(cls, **overrides: Any) -> Settings:
+        """CLI settings: flags first, then MOCK_SERVER_* variables, then defaults."""
+        keys = [k.strip() for k in os.environ.get(API_KEYS_ENV, "").split(",") if k.strip()]
+        flag_keys = list(overrides.pop("api_keys", None) or [])
+        if flag_keys or keys:
+            overrides["api_keys"] = tuple(dict.fromkeys(flag_keys + keys))
+        if not overrides.get("token_secret") and os.environ.get(TOKEN_SECRET_ENV):
+            overrides["token_secret"] = os.environ[TOKEN_SECRET_ENV]
+        return cls.from_mapping({k: v for k, v in overrides.items() if v is not None})

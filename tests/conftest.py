@@ -1,0 +1,134 @@
+"""Shared fixtures: a fresh app per test (flaskr style), tokens, and a real server process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import requests
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
+
+from mock_server.app import create_app
+from mock_server.auth import DEFAULT_API_KEY
+from mock_server.data import DEFAULT_USER_ID
+from mock_server.services import Services
+
+ROOT = Path(__file__).resolve().parents[1]
+OTHER_USER_ID = "4c68165b-3869-4c22-8098-a4a429c97509"  # a documented DKTCONNECT user
+SECOND_FED_USER_ID = "1c4884b6-c92b-4b0a-9808-373049fe6c25"
+LILLE = {"latitude": 50.6292, "longitude": 3.0573}
+
+settings.register_profile("ci", max_examples=30, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", max_examples=50, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def app() -> Flask:
+    return create_app({"SEED": 42, "EVENTS": 300})
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def services(app: Flask) -> Services:
+    return app.extensions["mock_server"]
+
+
+@pytest.fixture
+def headers_for(services: Services) -> Callable[..., dict[str, str]]:
+    """Headers of a call by a fixture user: the API key and that user's fresh token."""
+
+    def make(user_id: str = DEFAULT_USER_ID, *, ttl: timedelta = timedelta(hours=1),
+             api_key: str = DEFAULT_API_KEY) -> dict[str, str]:
+        user = services.store.get_user(user_id)
+        assert user is not None, user_id
+        token = services.tokens.issue(user.id, user.type, ttl=ttl)
+        return {"X-Api-Key": api_key, "Authorization": f"Bearer {token}"}
+
+    return make
+
+
+@pytest.fixture
+def owner_headers(headers_for: Callable[..., dict[str, str]]) -> dict[str, str]:
+    return headers_for(DEFAULT_USER_ID)
+
+
+@pytest.fixture
+def other_headers(headers_for: Callable[..., dict[str, str]]) -> dict[str, str]:
+    return headers_for(OTHER_USER_ID)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    url: str
+    process: subprocess.Popen[str]
+
+    def token(self, user: str | None = None, *, ttl: int | None = None) -> str:
+        args = [sys.executable, "-m", "mock_server", "token"]
+        if user:
+            args += ["--user", user]
+        if ttl is not None:
+            args += ["--ttl", str(ttl)]
+        out = subprocess.run(args, capture_output=True, text=True, check=True, cwd=ROOT)
+        return out.stdout.strip()
+
+
+def start_server(*extra: str, timeout: float = 30.0) -> ServerProcess:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mock_server", "serve", "--host", "127.0.0.1", "--port",
+         str(port), *extra],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise RuntimeError(f"mock-server exited: {output}")
+        try:
+            requests.get(f"{url}/activities/v1/events", timeout=1)
+            return ServerProcess(url, process)
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("mock-server did not answer in time")
+
+
+def stop_server(server: ServerProcess) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ServerProcess]:
+    """A real `mock-server serve` process (waitress) on a free port, stopped after the module."""
+    running = start_server()
+    yield running
+    stop_server(running)
