@@ -206,7 +206,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     from mock_server.swagger import swagger_blueprint
 
     app.register_blueprint(files_blueprint(services))
-    app.register_blueprint(swagger_blueprint(spec.document))
+    app.register_blueprint(swagger_blueprint(spec.document, api_key_hint=settings.api_keys[0]))
     _register_errors(app)
     app.wsgi_app = DocumentedCurlUpload(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -185,19 +185,3 @@ def load_spec(path: str | None = None) -> Spec:
     with spec_path.open(encoding="utf-8") as handle:
         document = yaml.safe_load(handle)
     return build_spec(document)
-
-
-def same_origin_document(document: Mapping[str, Any]) -> dict[str, Any]:
-    """The spec as the mock serves it: each path's own mock mount first, as a relative server.
-
-    Browser tools (Swagger UI) and generated clients then call the host that served the spec.
-    """
-    served = copy.deepcopy(dict(document))
-    for item in served["paths"].values():
-        servers = item.get("servers") or served.get("servers", [])
-        mount = _mount_of(servers)
-        item["servers"] = [{"url": mount, "description": "This mock (same origin)"}] + [
-            s for s in servers if urlparse(s["url"]).hostname != MOCK_HOST
-        ]
-    served["servers"] = [{"url": "/activities", "description": "This mock (same origin)"}]
-    return served
