@@ -1,0 +1,455 @@
+"""The domain's values: sites, users, events, subscriptions.
+
+Every model is a *frozen* slotted dataclass. Frozen because a request thread may serialise an
+event while another thread patches it: the store swaps whole objects under its lock
+(``dataclasses.replace``), so a reader always holds one consistent version and never a half
+update. Slotted because the store must hold a million events in well under 2 GB (an ``Event``
+is ~250 bytes plus its coordinates; titles, dates, levels and places are shared from pools).
+
+``to_json()`` returns exactly the payload the documents show; ``to_state()``/``from_state()``
+is the lossless form used by ``export_state``/``import_state`` (it also carries what the API
+never shows, e.g. a user's ``external_id`` and an event's owner id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, Literal
+
+from mock_server.domain.errors import FieldErrors, RuleViolation
+from mock_server.domain.times import format_datetime, format_optional, parse_datetime
+
+UserType = Literal["FED", "DKTCONNECT"]
+EventStatus = Literal["PUBLISHED", "PENDING", "CANCELED"]
+
+FED: Final = "FED"
+DKTCONNECT: Final = "DKTCONNECT"
+USER_TYPES: Final[tuple[str, ...]] = (FED, DKTCONNECT)
+
+PUBLISHED: Final = "PUBLISHED"
+PENDING: Final = "PENDING"
+CANCELED: Final = "CANCELED"
+EVENT_STATUSES: Final[tuple[str, ...]] = (PUBLISHED, PENDING, CANCELED)
+
+#: The documents' levels referential: 5 BEGINNER, 10 GOOD, 20 EXPERT.
+LEVELS: Final[dict[int, str]] = {5: "BEGINNER", 10: "GOOD", 20: "EXPERT"}
+
+
+def copy_json(value: Any) -> Any:
+    """Copy a JSON-like value so callers cannot mutate the stored one through a payload."""
+    if isinstance(value, dict):
+        return {key: copy_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [copy_json(item) for item in value]
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A Decathlon site (store, warehouse, office) a FED user belongs to."""
+
+    id: int
+    name: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name}
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A FED (Decathlon staff) or DKTCONNECT (Decathlon Connect customer) user.
+
+    Only FED users have photo/title/site; the documents show Decathlon Connect users with
+    ``id``, ``type`` and ``name`` alone.
+    """
+
+    id: str
+    type: str
+    name: str
+    external_id: str
+    photo: str | None = None
+    title: str | None = None
+    site_id: str | None = None
+    mail: str | None = None
+    site: Site | None = None
+
+    @property
+    def is_fed(self) -> bool:
+        return self.type == FED
+
+    def to_json(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {"id": self.id, "type": self.type, "name": self.name}
+        if self.type == FED:
+            payload["photo"] = self.photo
+            payload["title"] = self.title
+            payload["site_id"] = self.site_id
+            payload["mail"] = self.mail
+            payload["site"] = self.site.to_json() if self.site is not None else None
+        return payload
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "name": self.name,
+            "external_id": self.external_id,
+            "photo": self.photo,
+            "title": self.title,
+            "site_id": self.site_id,
+            "mail": self.mail,
+            "site": self.site.to_json() if self.site is not None else None,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> User:
+        site = state.get("site")
+        return cls(
+            id=state["id"],
+            type=state["type"],
+            name=state["name"],
+            external_id=state["external_id"],
+            photo=state.get("photo"),
+            title=state.get("title"),
+            site_id=state.get("site_id"),
+            mail=state.get("mail"),
+            site=Site(id=site["id"], name=site["name"]) if site is not None else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    """A child registered along with a subscriber; takes one place."""
+
+    name: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """One user's registration to one event (the event id is the store's key)."""
+
+    user_id: str
+    additional_subscribers: int = 0
+    has_attended: bool = False
+    children: tuple[Child, ...] = ()
+
+    @property
+    def places(self) -> int:
+        """Places taken: the subscriber, their additional subscribers and their children."""
+        return 1 + self.additional_subscribers + len(self.children)
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "user_id": self.user_id,
+            "additional_subscribers": self.additional_subscribers,
+            "has_attended": self.has_attended,
+            "children": [child.to_json() for child in self.children],
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Subscription:
+        return cls(
+            user_id=state["user_id"],
+            additional_subscribers=state.get("additional_subscribers", 0),
+            has_attended=state.get("has_attended", False),
+            children=tuple(Child(name=child["name"]) for child in state.get("children", ())),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """A subscription joined with its user: the shape the subscribers endpoints return."""
+
+    user: User
+    subscription: Subscription
+
+    def to_json(self) -> dict[str, Any]:
+        payload = self.user.to_json()
+        payload["additional_subscribers"] = self.subscription.additional_subscribers
+        payload["has_attended"] = self.subscription.has_attended
+        payload["children"] = [child.to_json() for child in self.subscription.children]
+        return payload
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A sport activity: a place, a time span and people.
+
+    ``slots_limit`` is the capacity; ``places_taken`` is kept equal to the sum of the event's
+    subscriptions' places by the store, so ``slots`` (free places) is always
+    ``slots_limit - places_taken`` (DECISIONS.md: "slots vs slots_limit").
+    """
+
+    id: int
+    title: str
+    status: str
+    description: str
+    start_date: datetime
+    end_date: datetime
+    publish_date: datetime | None
+    picture: str | None
+    sport_id: int
+    latitude: float
+    longitude: float
+    level: tuple[int, ...]
+    extra_location: dict[str, Any] | None
+    age_min: int
+    age_max: int
+    slots_limit: int
+    owner: User
+    owner_message: str | None = None
+    equipment_provided: str | None = None
+    equipment_required: str | None = None
+    equipment_linked: tuple[str, ...] = ()
+    subscription_disabled: bool = False
+    places_taken: int = 0
+
+    @property
+    def slots(self) -> int:
+        """Free places."""
+        return self.slots_limit - self.places_taken
+
+    def is_public(self, now: datetime) -> bool:
+        """Listed publicly: PUBLISHED and its scheduled publication (if any) has passed."""
+        return self.status == PUBLISHED and (self.publish_date is None or self.publish_date <= now)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "status": self.status,
+            "description": self.description,
+            "start_date": format_datetime(self.start_date),
+            "end_date": format_datetime(self.end_date),
+            "publish_date": format_optional(self.publish_date),
+            "picture": self.picture,
+            "sport_id": self.sport_id,
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+            "level": list(self.level),
+            "extra_location": copy_json(self.extra_location),
+            "age_min": self.age_min,
+            "age_max": self.age_max,
+            "slots_limit": self.slots_limit,
+            "slots": self.slots,
+            "owner": self.owner.to_json(),
+            "owner_message": self.owner_message,
+            "equipment_provided": self.equipment_provided,
+            "equipment_required": self.equipment_required,
+            "equipment_linked": list(self.equipment_linked),
+            "subscription_disabled": self.subscription_disabled,
+        }
+
+    def to_state(self) -> dict[str, Any]:
+        """Lossless JSON form; ``places_taken`` is omitted since subscriptions determine it."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "status": self.status,
+            "description": self.description,
+            "start_date": format_datetime(self.start_date),
+            "end_date": format_datetime(self.end_date),
+            "publish_date": format_optional(self.publish_date),
+            "picture": self.picture,
+            "sport_id": self.sport_id,
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+            "level": list(self.level),
+            "extra_location": copy_json(self.extra_location),
+            "age_min": self.age_min,
+            "age_max": self.age_max,
+            "slots_limit": self.slots_limit,
+            "owner_id": self.owner.id,
+            "owner_message": self.owner_message,
+            "equipment_provided": self.equipment_provided,
+            "equipment_required": self.equipment_required,
+            "equipment_linked": list(self.equipment_linked),
+            "subscription_disabled": self.subscription_disabled,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], owner: User, places_taken: int = 0) -> Event:
+        publish = state.get("publish_date")
+        return cls(
+            id=state["id"],
+            title=state["title"],
+            status=state["status"],
+            description=state["description"],
+            start_date=parse_datetime(state["start_date"]),
+            end_date=parse_datetime(state["end_date"]),
+            publish_date=parse_datetime(publish) if publish is not None else None,
+            picture=state.get("picture"),
+            sport_id=state["sport_id"],
+            latitude=state["latitude"],
+            longitude=state["longitude"],
+            level=tuple(state["level"]),
+            extra_location=copy_json(state.get("extra_location")),
+            age_min=state["age_min"],
+            age_max=state["age_max"],
+            slots_limit=state["slots_limit"],
+            owner=owner,
+            owner_message=state.get("owner_message"),
+            equipment_provided=state.get("equipment_provided"),
+            equipment_required=state.get("equipment_required"),
+            equipment_linked=tuple(state.get("equipment_linked", ())),
+            subscription_disabled=state.get("subscription_disabled", False),
+            places_taken=places_taken,
+        )
+
+
+# -- Reading request bodies --------------------------------------------------------------------
+#
+# The HTTP layer validates bodies against openapi.yaml first; these readers keep the domain safe
+# on its own (a direct caller, a test, a later admin endpoint) and turn every problem of a body
+# into one RuleViolation listing all fields, worded like the real API's Laravel messages.
+
+
+class FieldInvalid(ValueError):
+    """Raised by a field reader; the message is what the client sees for that field."""
+
+
+def _label(field: str) -> str:
+    return field.replace("_", " ")
+
+
+def read_text(field: str, value: Any) -> str:
+    """A non-empty string (the real API's ``required|string``)."""
+    if not isinstance(value, str):
+        raise FieldInvalid(f"The {_label(field)} must be a string.")
+    if not value.strip():
+        raise FieldInvalid(f"The {_label(field)} field is required.")
+    return value
+
+
+def read_optional_text(field: str, value: Any) -> str:
+    """Any string, empty allowed (free texts such as ``owner_message``)."""
+    if not isinstance(value, str):
+        raise FieldInvalid(f"The {_label(field)} must be a string.")
+    return value
+
+
+def read_int(field: str, value: Any, minimum: int | None = None) -> int:
+    """An integer (``true`` is not 1 here, and 2.0 is not 2)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FieldInvalid(f"The {_label(field)} must be an integer.")
+    if minimum is not None and value < minimum:
+        raise FieldInvalid(f"The {_label(field)} must be at least {minimum}.")
+    return value
+
+
+def read_number(field: str, value: Any, low: float, high: float) -> float:
+    """A finite number within [low, high]; integers are accepted and kept as given."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise FieldInvalid(f"The {_label(field)} must be a number.")
+    if not low <= value <= high:  # also false for NaN
+        raise FieldInvalid(f"The {_label(field)} must be between {low:g} and {high:g}.")
+    return value
+
+
+def read_bool(field: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise FieldInvalid(f"The {_label(field)} field must be true or false.")
+    return value
+
+
+def read_datetime(field: str, value: Any) -> datetime:
+    try:
+        return parse_datetime(value)
+    except (ValueError, TypeError):
+        raise FieldInvalid(
+            f"The {_label(field)} is not a valid date (expected YYYY-MM-DDTHH:MM:SSZ)."
+        ) from None
+
+
+def read_levels(field: str, value: Any) -> tuple[int, ...]:
+    """A non-empty list of distinct levels from the referential (5, 10, 20)."""
+    if not isinstance(value, list | tuple):
+        raise FieldInvalid(f"The {_label(field)} must be an array.")
+    if not value:
+        raise FieldInvalid(f"The {_label(field)} field is required.")
+    allowed = ", ".join(str(level) for level in LEVELS)
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, int) or item not in LEVELS:
+            raise FieldInvalid(f"The {_label(field)} values must be among {allowed}.")
+    if len(set(value)) != len(value):
+        raise FieldInvalid(f"The {_label(field)} values must be distinct.")
+    return tuple(value)
+
+
+def read_string_list(field: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise FieldInvalid(f"The {_label(field)} must be an array of strings.")
+    return tuple(value)
+
+
+def read_object(field: str, value: Any) -> dict[str, Any]:
+    """A free-form JSON object (``extra_location``), copied so the caller keeps no handle on it."""
+    if not isinstance(value, dict):
+        raise FieldInvalid(f"The {_label(field)} must be an object.")
+    copied: dict[str, Any] = copy_json(value)
+    return copied
+
+
+def read_children(field: str, value: Any) -> tuple[Child, ...]:
+    """``[{"name": "Suzie"}, ...]``: each child takes a place, so each needs a name."""
+    if not isinstance(value, list | tuple):
+        raise FieldInvalid(f"The {_label(field)} must be an array.")
+    children = []
+    for position, item in enumerate(value):
+        if not isinstance(item, dict) or set(item) != {"name"}:
+            raise FieldInvalid(f"The {field}.{position} must be an object with only a name.")
+        name = item["name"]
+        if not isinstance(name, str) or not name.strip():
+            raise FieldInvalid(f"The {field}.{position}.name must be a non-empty string.")
+        children.append(Child(name=name))
+    return tuple(children)
+
+
+FieldReader = Callable[[str, Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """How one body field is read: its reader, whether it may be null, whether it is required."""
+
+    reader: FieldReader
+    nullable: bool = False
+    required: bool = False
+
+
+def read_body(
+    body: Any, specs: Mapping[str, FieldSpec], *, partial: bool = False
+) -> dict[str, Any]:
+    """Read every field of a JSON body, or raise one RuleViolation listing every problem.
+
+    Unknown fields are refused (DECISIONS.md: typos surface during development). With
+    ``partial`` (PATCH) required fields may be absent but still not null.
+    """
+    if not isinstance(body, dict):
+        raise RuleViolation(errors={"body": ["The request body must be a JSON object."]})
+    problems = FieldErrors()
+    cleaned: dict[str, Any] = {}
+    for field, value in body.items():
+        spec = specs.get(field)
+        if spec is None:
+            problems.add(str(field), f"The {_label(str(field))} field is not allowed.")
+        elif value is None:
+            if spec.nullable:
+                cleaned[field] = None
+            else:
+                problems.add(field, f"The {_label(field)} field is required.")
+        else:
+            try:
+                cleaned[field] = spec.reader(field, value)
+            except FieldInvalid as exc:
+                problems.add(field, str(exc))
+    if not partial:
+        for field, spec in specs.items():
+            if spec.required and field not in body:
+                problems.add(field, f"The {_label(field)} field is required.")
+    problems.raise_if_any()
+    return cleaned

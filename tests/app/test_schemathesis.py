@@ -1,0 +1,79 @@
+"""Schemathesis, with all its checks, over every operation of openapi.yaml against the app.
+
+The spec's paths are relative to each API's root (`/v1/...` under `/activities`, `/v2/...`
+under `/sportstrackingdata`); schemathesis takes one base URL, so the document it loads
+carries the mock's mounts in its paths. Operations with business rules beyond the schema
+(end after start, full event, content sniffing, ...) document 422 for schema-valid input, so
+positive data may be answered 422 there and nowhere else.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.config import SchemathesisConfig
+
+from mock_server.app import create_app
+from mock_server.auth import DEFAULT_API_KEY
+from mock_server.data import DEFAULT_USER_ID
+from mock_server.spec import load_spec
+
+RULE_BOUND_OPERATIONS = [
+    "createEvent", "patchEvent", "cancelEvent", "addSubscriber", "updateSubscriber",
+    "uploadFile", "updateActivity",
+]
+APP = create_app({"SEED": 42, "EVENTS": 300})
+SERVICES = APP.extensions["mock_server"]
+TOKEN = SERVICES.tokens.issue(DEFAULT_USER_ID, "FED")
+# Credentials through schemathesis' own auth config, so its `ignored_auth` check knows which
+# credentials are the valid ones and can try invalid ones.
+CONFIG = SchemathesisConfig.from_str(f"""
+[auth.openapi.ApiKey]
+api_key = "{DEFAULT_API_KEY}"
+
+[auth.openapi.BearerAuth]
+bearer = "{TOKEN}"
+
+[[operations]]
+include-operation-id = {RULE_BOUND_OPERATIONS!r}
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
+""".replace("'", '"'))
+
+
+def mounted_document() -> dict[str, Any]:
+    document = copy.deepcopy(load_spec().document)
+    spec = load_spec()
+    mounts = {op.path: op.mount for op in spec.operations.values()}
+    document["paths"] = {
+        mounts[path] + path: {k: v for k, v in item.items() if k != "servers"}
+        for path, item in document["paths"].items()
+    }
+    document["servers"] = [{"url": "http://localhost"}]
+    return document
+
+
+schema = schemathesis.openapi.from_dict(mounted_document(), config=CONFIG)
+schema.app = APP
+
+
+@pytest.mark.slow
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_operation_passes_every_schemathesis_check(case: schemathesis.Case) -> None:
+    case.call_and_validate()
+
+
+class APIWorkflows(schema.as_state_machine()):  # type: ignore[misc]
+    """Sequences that follow the spec's links: create -> get/patch/cancel/duplicate, ..."""
+
+
+TestAPIWorkflows = APIWorkflows.TestCase
+TestAPIWorkflows.settings = settings(
+    max_examples=15, stateful_step_count=6, deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+TestAPIWorkflows = pytest.mark.slow(TestAPIWorkflows)
