@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from mock_server.auth import ApiKeys, TokenClaims, Tokens
@@ -30,16 +31,25 @@ class Users:
         self._register_unknown = register_unknown
 
     def caller_for(self, claims: TokenClaims) -> User | None:
-        user = self._store.get_user(claims.user_id)
+        user_id = api_user_id(claims.user_id)
+        user = self._store.get_user(user_id)
         if user is not None or not self._register_unknown:
             return user
         with self._store.transaction():
-            user = self._store.get_user(claims.user_id)
+            user = self._store.get_user(user_id)
             if user is None:
-                user = User(id=claims.user_id, type=claims.user_type,
+                user = User(id=user_id, type=claims.user_type,
                             name=claims.name or "Unknown user", external_id=claims.user_id)
                 self._store.add_user(user)
         return user
+
+
+def api_user_id(subject: str) -> str:
+    """The API's user ids are uuids; a provider's other subjects map to a stable uuid5."""
+    try:
+        return str(uuid.UUID(subject))
+    except ValueError:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"mock-server:user:{subject}"))
 
 
 @dataclass
