@@ -1,4 +1,5 @@
-"""`mock-server serve | token`: start the mock on a real WSGI server, or mint a bearer token."""
+"""`mock-server serve | token | admin | proxy`: serve the mock, mint a token, drive a running
+mock's admin API (`admin_cli.py`), or check a real deployment through the validation proxy."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from mock_server.auth import DEFAULT_TOKEN_TTL, Tokens
 from mock_server.data import DEFAULT_USER_ID, build_fixtures
 from mock_server.domain.clock import SystemClock
 from mock_server.domain.models import User
-from mock_server.settings import API_KEYS_ENV, TOKEN_SECRET_ENV, Settings
+from mock_server.settings import ADMIN_KEY_ENV, API_KEYS_ENV, TOKEN_SECRET_ENV, Settings
 
 DEFAULTS = Settings()
 
@@ -46,6 +47,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-response-validation", action="store_true",
                        help="skip checking each response against openapi.yaml")
     serve.add_argument("--threads", type=int, default=8, help="waitress worker threads")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="worker processes (default 1: waitress in this process); N > 1 "
+                            "serves with gunicorn, one state shared through SQLite, so a load "
+                            "test can use every core")
+    _controls(serve)
+    serve.add_argument("--state-file", default=None,
+                       help="keep the whole state in this JSON file: loaded at start, written "
+                            "(atomically) after changes and on shutdown, SIGTERM included")
+    serve.add_argument("--state-file-debounce", type=float, default=DEFAULTS.state_file_debounce,
+                       metavar="SECONDS",
+                       help="wait this long after a change before writing the state file "
+                            f"(default {DEFAULTS.state_file_debounce}; raise it for big states)")
+    serve.add_argument("--cors-origin", action="append", dest="cors_origins", default=None,
+                       help="allow browser clients from this origin (repeatable; '*' for any)")
 
     token = commands.add_parser("token", help="print a signed bearer token for a fixture user")
     token.add_argument("--user", default=None,
@@ -54,7 +69,46 @@ def build_parser() -> argparse.ArgumentParser:
     _common(token)
     token.add_argument("--ttl", type=int, default=int(DEFAULT_TOKEN_TTL.total_seconds()),
                        help="seconds until the token expires (negative: already expired)")
+
+    from mock_server.admin_cli import add_admin_parser
+
+    add_admin_parser(commands)
+
+    proxy = commands.add_parser(
+        "proxy", help="forward to a real deployment and report where it breaks openapi.yaml")
+    proxy.add_argument("--upstream", required=True,
+                       help="base URL requests are forwarded to, path unchanged "
+                            "(e.g. https://api-eu.decathlon.net)")
+    proxy.add_argument("--route", action="append", default=[], metavar="PREFIX=URL",
+                       help="paths under PREFIX go to URL + the rest of the path instead "
+                            "(e.g. /sportstrackingdata=https://api.decathlon.net/"
+                            "sportstrackingdata); repeatable")
+    proxy.add_argument("--host", default="127.0.0.1")
+    proxy.add_argument("--port", type=int, default=8001)
+    proxy.add_argument("--report", default=None,
+                       help="write the violation report (JSON) to this file")
+    proxy.add_argument("--timeout", type=float, default=30.0, help="upstream timeout, seconds")
+    proxy.add_argument("--threads", type=int, default=8, help="waitress worker threads")
+    _controls(proxy)
     return parser
+
+
+def _controls(parser: argparse.ArgumentParser) -> None:
+    """Flags of the test-engineer controls, shared by `serve` and `proxy`."""
+    parser.add_argument("--admin-key", default=None,
+                        help=f"key of the admin API in X-Admin-Key (or ${ADMIN_KEY_ENV}; "
+                             f"default {DEFAULTS.admin_key})")
+    parser.add_argument("--no-admin", action="store_true",
+                        help="switch the admin API off (everything under /__admin answers 404)")
+    parser.add_argument("--journal-size", type=int, default=DEFAULTS.journal_size,
+                        help=f"requests the journal keeps (default {DEFAULTS.journal_size}; "
+                             "0 switches it off)")
+    logging_flags = parser.add_mutually_exclusive_group()
+    logging_flags.add_argument("--access-log", dest="access_log", action="store_true",
+                               default=True, help="one JSON line per request on stderr "
+                                                  "(the default)")
+    logging_flags.add_argument("--quiet", dest="access_log", action="store_false",
+                               help="no access log")
 
 
 def _find_user(users: Sequence[User], wanted: str) -> User | None:
@@ -83,23 +137,131 @@ def _serve(args: argparse.Namespace) -> int:
     import waitress
 
     from mock_server.app import create_app
+    from mock_server.controls import EXTENSION
+    from mock_server.state_file import StateFileError, on_termination
 
     settings = Settings.from_environment(
         seed=args.seed, events=args.events, api_keys=args.api_keys,
         token_secret=args.token_secret,
         verify_token_signature=not args.accept_unverified_tokens,
         validate_responses=not args.no_response_validation,
+        admin_key=args.admin_key, admin_enabled=not args.no_admin,
+        journal_size=args.journal_size, state_file=args.state_file,
+        state_file_debounce=args.state_file_debounce,
+        cors_origins=tuple(args.cors_origins or ()),
     )
-    app = create_app(settings)
+    _access_log(args.access_log)
+    shared_dir = None
+    if args.workers > 1:
+        if args.state_file:
+            print("mock-server: --state-file works with one worker only", file=sys.stderr)
+            return 2
+        import dataclasses
+        import tempfile
+
+        # mkdtemp, not TemporaryDirectory: a worker exits through the same stack and its
+        # atexit finalizers, and must not delete the database the others still use.
+        shared_dir = tempfile.mkdtemp(prefix="mock-server-")
+        settings = dataclasses.replace(settings, shared_state=f"{shared_dir}/state.sqlite")
+    try:
+        app = create_app(settings)
+    except StateFileError as exc:
+        print(f"mock-server: {exc}", file=sys.stderr)
+        return 2
+    state_file = app.extensions[EXTENSION].state_file
     base = f"http://{args.host}:{args.port}"
     print(f"mock-server: Sport Activities API at {base}/activities/v1/events", flush=True)
     print(f"mock-server: Sports Tracking Data API at {base}/sportstrackingdata/v2/activities")
     print(f"mock-server: Swagger UI at {base}/activities/api/swagger")
     print(f"mock-server: API key (X-Api-Key): {', '.join(settings.api_keys)}")
     print("mock-server: bearer token: run `mock-server token` (add --seed/--token-secret if "
-          "you changed them)", flush=True)
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="mock-server",
-                   _quiet=True)
+          "you changed them)")
+    if settings.admin_enabled:
+        print(f"mock-server: admin API at {base}/__admin/ (X-Admin-Key; spec at "
+              f"{base}/__admin/openapi.yaml)")
+    if state_file is not None:
+        print(f"mock-server: state file {state_file.path}")
+        on_termination(state_file.close)
+    print("mock-server: ready", flush=True)
+    if shared_dir is not None:
+        from mock_server.workers import serve_workers
+
+        print(f"mock-server: {args.workers} worker processes, state shared through "
+              f"{settings.shared_state}", flush=True)
+        import os
+        import shutil
+
+        parent = os.getpid()
+        try:
+            serve_workers(app, host=args.host, port=args.port, workers=args.workers)
+        finally:
+            if os.getpid() == parent:
+                shutil.rmtree(shared_dir, ignore_errors=True)
+        return 0
+    import gc
+
+    gc.collect()
+    gc.freeze()  # the fixtures live until exit: full collections need not walk them
+    try:
+        waitress.serve(app, host=args.host, port=args.port, threads=args.threads,
+                       ident="mock-server", _quiet=True)
+    finally:
+        if state_file is not None:
+            state_file.close()
+    return 0
+
+
+def _access_log(enabled: bool) -> None:
+    """The `mock_server.access` logger writes bare JSON lines to stderr, or nothing."""
+    import logging
+
+    logger = logging.getLogger("mock_server.access")
+    logger.propagate = False
+    logger.handlers.clear()
+    if enabled:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    else:
+        logger.setLevel(logging.CRITICAL + 1)
+
+
+def _proxy(args: argparse.Namespace) -> int:
+    import os
+
+    import waitress
+
+    from mock_server.proxy import ProxyApp
+    from mock_server.state_file import on_termination
+
+    routes = {}
+    for item in args.route:
+        prefix, sep, url = item.partition("=")
+        if not sep or not prefix.startswith("/") or not url:
+            print(f"mock-server: --route wants PREFIX=URL, got {item!r}", file=sys.stderr)
+            return 2
+        routes[prefix] = url
+    admin_key = None if args.no_admin else (
+        args.admin_key or os.environ.get(ADMIN_KEY_ENV) or DEFAULTS.admin_key)
+    _access_log(args.access_log)
+    app = ProxyApp(args.upstream, routes=routes, report_path=args.report, admin_key=admin_key,
+                   journal_size=args.journal_size, timeout=args.timeout)
+    base = f"http://{args.host}:{args.port}"
+    print(f"mock-server: validation proxy at {base} -> {args.upstream}")
+    for prefix, url in routes.items():
+        print(f"mock-server:   {prefix}/... -> {url}/...")
+    if admin_key is not None:
+        print(f"mock-server: report at {base}/__admin/report (X-Admin-Key)")
+    if args.report:
+        print(f"mock-server: report file {args.report}")
+    print("mock-server: ready", flush=True)
+    on_termination(app.close)
+    try:
+        waitress.serve(app, host=args.host, port=args.port, threads=args.threads,
+                       ident="mock-server-proxy", _quiet=True)
+    finally:
+        app.close()
     return 0
 
 
@@ -107,6 +269,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "token":
         return _token(args)
+    if args.command == "admin":
+        from mock_server.admin_cli import run_admin
+
+        return run_admin(args)
+    if args.command == "proxy":
+        return _proxy(args)
     return _serve(args)
 
 

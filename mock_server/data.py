@@ -29,7 +29,9 @@ development container (Python 3.11, 2 vCPUs shared with other jobs, load ~1.5):
 
 from __future__ import annotations
 
+import bisect
 import gc
+import math
 import random
 import unicodedata
 import uuid
@@ -175,6 +177,68 @@ FAR_CITIES: Final[tuple[City, ...]] = (
     City("Amiens", 49.8941, 2.2958, "80000"),
     City("Annecy", 45.8992, 6.1294, "74000"),
     City("Chamonix-Mont-Blanc", 45.9237, 6.8694, "74400"),
+)
+
+
+#: Events past this id are spread over all of France (``FRANCE_CITIES``, weighted by
+#: population) instead of three quarters around Lille: the default 300 stay the documents'
+#: Lille-centred world, while 1,000,000 events look like a country, so a list query near one
+#: city sees what it would see in production (a 100 km circle around Lille holds ~5 % of them,
+#: not 75 %). Fewer events still keep a prefix of more (same seed).
+WIDE_FROM_ID: Final = 301
+
+#: (name, latitude, longitude, postcode, metropolitan population in thousands).
+FRANCE_CITIES: Final[tuple[tuple[str, float, float, str, int], ...]] = (
+    ("Paris", 48.8566, 2.3522, "75001", 12_300),
+    ("Lyon", 45.7640, 4.8357, "69001", 2_300),
+    ("Marseille", 43.2965, 5.3698, "13001", 1_900),
+    ("Toulouse", 43.6047, 1.4442, "31000", 1_450),
+    ("Lille", 50.6292, 3.0573, "59000", 1_500),
+    ("Bordeaux", 44.8378, -0.5792, "33000", 1_350),
+    ("Nice", 43.7102, 7.2620, "06000", 1_000),
+    ("Nantes", 47.2184, -1.5536, "44000", 1_000),
+    ("Strasbourg", 48.5734, 7.7521, "67000", 850),
+    ("Montpellier", 43.6108, 3.8767, "34000", 800),
+    ("Rennes", 48.1173, -1.6778, "35000", 750),
+    ("Grenoble", 45.1885, 5.7245, "38000", 700),
+    ("Rouen", 49.4432, 1.0999, "76000", 700),
+    ("Toulon", 43.1242, 5.9280, "83000", 650),
+    ("Nancy", 48.6921, 6.1844, "54000", 500),
+    ("Metz", 49.1193, 6.1757, "57000", 400),
+    ("Saint-Étienne", 45.4397, 4.3872, "42000", 520),
+    ("Tours", 47.3941, 0.6848, "37000", 500),
+    ("Clermont-Ferrand", 45.7772, 3.0870, "63000", 500),
+    ("Orléans", 47.9030, 1.9093, "45000", 450),
+    ("Angers", 47.4784, -0.5632, "49000", 420),
+    ("Caen", 49.1829, -0.3707, "14000", 420),
+    ("Dijon", 47.3220, 5.0415, "21000", 390),
+    ("Avignon", 43.9493, 4.8055, "84000", 530),
+    ("Brest", 48.3904, -4.4861, "29200", 320),
+    ("Le Havre", 49.4944, 0.1079, "76600", 340),
+    ("Reims", 49.2583, 4.0317, "51100", 320),
+    ("Le Mans", 48.0061, 0.1996, "72000", 350),
+    ("Mulhouse", 47.7508, 7.3359, "68100", 280),
+    ("Perpignan", 42.6887, 2.8948, "66000", 330),
+    ("Amiens", 49.8941, 2.2958, "80000", 300),
+    ("Limoges", 45.8336, 1.2611, "87000", 300),
+    ("Besançon", 47.2378, 6.0241, "25000", 280),
+    ("Poitiers", 46.5802, 0.3404, "86000", 270),
+    ("Pau", 43.2951, -0.3708, "64000", 240),
+    ("Bayonne", 43.4929, -1.4748, "64100", 300),
+    ("Annecy", 45.8992, 6.1294, "74000", 250),
+    ("La Rochelle", 46.1603, -1.1511, "17000", 220),
+    ("Valence", 44.9334, 4.8924, "26000", 190),
+    ("Nîmes", 43.8367, 4.3601, "30000", 270),
+    ("Valenciennes", 50.3570, 3.5235, "59300", 350),
+    ("Dunkerque", 51.0343, 2.3768, "59140", 250),
+    ("Arras", 50.2910, 2.7775, "62000", 130),
+    ("Chambéry", 45.5646, 5.9178, "73000", 190),
+    ("Lorient", 47.7482, -3.3702, "56100", 210),
+    ("Troyes", 48.2973, 4.0744, "10000", 190),
+    ("Ajaccio", 41.9192, 8.7386, "20000", 90),
+    ("Chamonix-Mont-Blanc", 45.9237, 6.8694, "74400", 40),
+    ("Biarritz", 43.4832, -1.5586, "64200", 60),
+    ("Quimper", 47.9960, -4.1024, "29000", 120),
 )
 
 
@@ -453,15 +517,26 @@ def _extra_location(fake: Faker, rnd: random.Random, venue: str, city: City) -> 
     }
 
 
+class _DatePool(dict[int, datetime]):
+    """Quarter hours from ``_POOL_DAYS_BEFORE`` days before the base date, by index, made on
+    first use and then shared, so a million events hold a few thousand datetime objects
+    while 300 events do not pay for the 52,000 of the whole range (a seventh of the mock's
+    start-up)."""
+
+    def __missing__(self, index: int) -> datetime:
+        if not 0 <= index < (_POOL_DAYS_BEFORE + _POOL_DAYS) * _QUARTERS_PER_DAY:
+            raise IndexError(index)
+        moment = self[index] = FIXTURE_BASE_DATE + timedelta(
+            minutes=15 * (index - _POOL_DAYS_BEFORE * _QUARTERS_PER_DAY))
+        return moment
+
+
 class _Pools:
     """Everything per-event generation picks from, computed once per build."""
 
     def __init__(self, fake: Faker, rnd: random.Random) -> None:
         self.cities = NORTH_CITIES + FAR_CITIES
-        self.dates = tuple(
-            FIXTURE_BASE_DATE + timedelta(minutes=15 * q)
-            for q in range(-_POOL_DAYS_BEFORE * _QUARTERS_PER_DAY, _POOL_DAYS * _QUARTERS_PER_DAY)
-        )
+        self.dates = _DatePool()
         self.origin = _POOL_DAYS_BEFORE * _QUARTERS_PER_DAY  # index of FIXTURE_BASE_DATE
         # Per sport and city: titles, descriptions and two candidate location objects.
         self.titles: dict[tuple[int, int], tuple[str, ...]] = {}
@@ -698,8 +773,9 @@ def _build(seed: int, events: int) -> FixtureSet:
         for event_id, subs in _document_subscriptions().items()
         if event_id <= len(fixed)
     }
+    wide = _WidePools(seed, users) if events >= WIDE_FROM_ID else None
     generated, generated_subs = _generate_events(
-        rnd, pools, users, first_id=len(fixed) + 1, count=events - len(fixed)
+        rnd, pools, users, first_id=len(fixed) + 1, count=events - len(fixed), wide=wide
     )
     subscriptions.update(generated_subs)
     for event_id, subs in subscriptions.items():
@@ -713,8 +789,49 @@ def _build(seed: int, events: int) -> FixtureSet:
     )
 
 
+class _WidePools:
+    """Cities, titles and locations of the events past ``WIDE_FROM_ID``.
+
+    Drawn from generators of their own (seeded from the seed), never from the main ones, so
+    the first 300 events are the same whether 300 or a million are built.
+    """
+
+    def __init__(self, seed: int, users: Sequence[User]) -> None:
+        rnd = random.Random(f"wide-{seed}")
+        fake = Faker("fr_FR")
+        fake.seed_instance(seed + 1)
+        self.cities = tuple(City(name, lat, lon, zip_code)
+                            for name, lat, lon, zip_code, _ in FRANCE_CITIES)
+        weights = [population for *_, population in FRANCE_CITIES]
+        total = float(sum(weights))
+        running = 0.0
+        cumulative = []
+        for weight in weights:
+            running += weight
+            cumulative.append(running / total)
+        self.cumulative = tuple(cumulative)
+        # Spread (degrees) of a city's events around its centre grows with its size:
+        # ~8 km for a town, ~30 km for Paris and its suburbs.
+        self.spread = tuple(0.06 + 0.0025 * population**0.5 for *_, population in FRANCE_CITIES)
+        self.titles: dict[tuple[int, int], tuple[str, ...]] = {}
+        self.locations: dict[tuple[int, int], tuple[dict[str, Any], ...]] = {}
+        for sport_index, sport in enumerate(SPORTS):
+            for city_index, city in enumerate(self.cities):
+                key = (sport_index, city_index)
+                self.titles[key] = tuple(_in_city(t, city) for t in sport.titles)
+                venue = _in_city(sport.venue, city)
+                self.locations[key] = (
+                    _extra_location(fake, rnd, venue, city),
+                    _extra_location(fake, rnd, venue, city),
+                )
+
+    def city_index(self, roll: float) -> int:
+        return min(bisect.bisect_left(self.cumulative, roll), len(self.cities) - 1)
+
+
 def _generate_events(
-    rnd: random.Random, pools: _Pools, users: Sequence[User], first_id: int, count: int
+    rnd: random.Random, pools: _Pools, users: Sequence[User], first_id: int, count: int,
+    wide: _WidePools | None = None,
 ) -> tuple[list[Event], dict[int, tuple[Subscription, ...]]]:
     """The bulk of the events: a handful of ``random()`` calls and pool look-ups each."""
     r = rnd.random
@@ -733,13 +850,26 @@ def _generate_events(
     for event_id in range(first_id, first_id + count):
         sport_index = int(r() * n_sports)
         sport = SPORTS[sport_index]
-        if r() < 0.75:
-            city_index = int(r() * n_north)
+        if wide is not None and event_id >= WIDE_FROM_ID:
+            city_index = wide.city_index(r())
+            city = wide.cities[city_index]
+            key = (sport_index, city_index)
+            title_pool = wide.titles[key]
+            location_pool = wide.locations[key]
+            spread = wide.spread[city_index]
+            # A triangular draw around the centre: dense downtown, thinner suburbs.
+            latitude = min(90.0, max(-90.0, city.latitude + (r() + r() - 1.0) * spread))
+            longitude = city.longitude + (r() + r() - 1.0) * spread * 1.5
         else:
-            city_index = n_north + int(r() * n_far)
-        city = pools.cities[city_index]
-        key = (sport_index, city_index)
-        title_pool = titles[key]
+            if r() < 0.75:
+                city_index = int(r() * n_north)
+            else:
+                city_index = n_north + int(r() * n_far)
+            city = pools.cities[city_index]
+            key = (sport_index, city_index)
+            title_pool = titles[key]
+            location_pool = locations[key]
+            latitude = longitude = math.nan  # drawn below, where they always were
         # Day from -90 to +274 around the base date, starting between 07:00 and 20:45.
         start_index = origin + (int(r() * days_span) - 90) * _QUARTERS_PER_DAY + 28 + int(r() * 56)
         low, high = sport.duration_quarters
@@ -773,10 +903,12 @@ def _generate_events(
                 publish_date=publish_date,
                 picture=pictures[int(r() * len(pictures))] if extras < 0.2 else None,
                 sport_id=sport.sport_id,
-                latitude=round(city.latitude + (r() - 0.5) * 0.06, 6),
-                longitude=round(city.longitude + (r() - 0.5) * 0.09, 6),
+                latitude=round(city.latitude + (r() - 0.5) * 0.06, 6)
+                if math.isnan(latitude) else round(latitude, 6),
+                longitude=round(city.longitude + (r() - 0.5) * 0.09, 6)
+                if math.isnan(longitude) else round(longitude, 6),
                 level=LEVEL_CHOICES[int(r() * len(LEVEL_CHOICES))],
-                extra_location=locations[key][int(extras * 10) % 2] if extras < 0.3 else None,
+                extra_location=location_pool[int(extras * 10) % 2] if extras < 0.3 else None,
                 age_min=age_min,
                 age_max=age_max,
                 slots_limit=capacity,

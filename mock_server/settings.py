@@ -11,6 +11,9 @@ from mock_server.auth import DEFAULT_API_KEY, DEFAULT_TOKEN_SECRET
 
 API_KEYS_ENV = "MOCK_SERVER_API_KEYS"  # comma-separated, added to --api-key values
 TOKEN_SECRET_ENV = "MOCK_SERVER_TOKEN_SECRET"
+ADMIN_KEY_ENV = "MOCK_SERVER_ADMIN_KEY"
+#: The admin API's development key (header ``X-Admin-Key``); change it on a shared mock.
+DEFAULT_ADMIN_KEY = "admin-dev-key"
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,18 @@ class Settings:
     validate_responses: bool = True
     upload_storage_bytes: int = 256 * 1024 * 1024
     spec_path: str | None = None
+    # Test-engineer controls (README, "Test-engineer controls (admin API)").
+    admin_enabled: bool = True
+    admin_key: str = DEFAULT_ADMIN_KEY
+    journal_size: int = 1000  # requests kept in memory (the oldest go first)
+    journal_body_bytes: int = 16 * 1024  # of each request and response body
+    journal_admin: bool = False  # admin requests are left out of the journal by default
+    cors_origins: tuple[str, ...] = ()  # none: no CORS headers; "*" allows any origin
+    state_file: str | None = None
+    state_file_debounce: float = 0.5  # seconds from a change to its write (and at shutdown)
+    # SQLite file through which worker processes share the state (serve --workers N > 1);
+    # None: the state lives in this process only (store_sqlite.py says why and how).
+    shared_state: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -37,6 +52,9 @@ class Settings:
         if "api_keys" in values:
             keys = values["api_keys"]
             values["api_keys"] = (keys,) if isinstance(keys, str) else tuple(keys)
+        if "cors_origins" in values:
+            origins = values["cors_origins"]
+            values["cors_origins"] = (origins,) if isinstance(origins, str) else tuple(origins)
         return cls(**values, extra=extra)
 
     @classmethod
@@ -48,4 +66,6 @@ class Settings:
             overrides["api_keys"] = tuple(dict.fromkeys(flag_keys + keys))
         if not overrides.get("token_secret") and os.environ.get(TOKEN_SECRET_ENV):
             overrides["token_secret"] = os.environ[TOKEN_SECRET_ENV]
+        if not overrides.get("admin_key") and os.environ.get(ADMIN_KEY_ENV):
+            overrides["admin_key"] = os.environ[ADMIN_KEY_ENV]
         return cls.from_mapping({k: v for k, v in overrides.items() if v is not None})

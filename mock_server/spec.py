@@ -183,5 +183,7 @@ def load_spec(path: str | None = None) -> Spec:
     """Parse and index the spec; cached, because every app and test reuses the same file."""
     spec_path = Path(path) if path else default_spec_path()
     with spec_path.open(encoding="utf-8") as handle:
-        document = yaml.safe_load(handle)
+        # libyaml's parser when PyYAML has it: 10x faster than the pure-Python one (~0.3 s of
+        # the mock's start-up otherwise); both build the same plain dicts, lists and scalars.
+        document = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return build_spec(document)

@@ -25,8 +25,10 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from mock_server.domain.catalog import EventCatalog, ListCriteria
 from mock_server.domain.errors import RuleViolation
 from mock_server.domain.geo import GeoIndex
 from mock_server.domain.models import Event, Subscription, User
@@ -75,6 +77,10 @@ class Store(Protocol):
 
     def events_near(self, latitude: float, longitude: float, radius_km: float) -> list[Event]: ...
 
+    def public_events(
+        self, query: ListCriteria, now: datetime, offset: int = 0, limit: int | None = None
+    ) -> tuple[int, list[Event]]: ...
+
     def events_owned_by(self, user_id: str) -> list[Event]: ...
 
     def events_subscribed_by(self, user_id: str) -> list[Event]: ...
@@ -107,6 +113,7 @@ class _State:
         "events",
         "next_event_id",
         "geo",
+        "catalog",
         "owned",
         "subscriptions",
         "subscribed",
@@ -118,6 +125,7 @@ class _State:
         self.events: dict[int, Event] = {}
         self.next_event_id = 1
         self.geo = GeoIndex()
+        self.catalog = EventCatalog()
         # owner id -> ids of their events, in creation order (events are never deleted).
         self.owned: dict[str, list[int]] = {}
         # event id -> subscriptions in subscription order. Tuples, replaced on change: an event
@@ -133,6 +141,7 @@ class _State:
         twin.events = dict(self.events)
         twin.next_event_id = self.next_event_id
         twin.geo = self.geo.copy()
+        twin.catalog = self.catalog.copy()
         twin.owned = {owner: ids.copy() for owner, ids in self.owned.items()}
         twin.subscriptions = dict(self.subscriptions)
         twin.subscribed = {uid: dict(ids) for uid, ids in self.subscribed.items()}
@@ -148,7 +157,7 @@ class _State:
         self.users_by_external_id[key] = user
 
     def load_event(self, event: Event, *, index: bool = True) -> None:
-        """Add an event; ``index=False`` leaves the spatial index to a later ``add_many``."""
+        """Add an event; ``index=False`` leaves the spatial indexes to a later bulk build."""
         if event.id in self.events or event.id < 1:
             raise ValueError(f"duplicate or invalid event id {event.id}")
         if event.owner.id not in self.users:
@@ -156,6 +165,7 @@ class _State:
         self.events[event.id] = event
         if index:
             self.geo.add(event.id, event.latitude, event.longitude)
+            self.catalog.put(event)
         self.owned.setdefault(event.owner.id, []).append(event.id)
         if event.id >= self.next_event_id:
             self.next_event_id = event.id + 1
@@ -225,6 +235,7 @@ def _load_state(
     state.geo.add_many((e.id, e.latitude, e.longitude) for e in state.events.values())
     for event_id, subs in subscriptions.items():
         state.load_subscriptions(event_id, subs)
+    state.catalog.build(state.events.values())
     return state
 
 
@@ -300,6 +311,16 @@ class InMemoryStore:
             events = self._state.events
             return [events[i] for i in self._state.geo.query(latitude, longitude, radius_km)]
 
+    def public_events(
+        self, query: ListCriteria, now: datetime, offset: int = 0, limit: int | None = None
+    ) -> tuple[int, list[Event]]:
+        """(count, page) of the public list: matches ``offset`` to ``offset + limit`` in list
+        order (see ``domain.catalog``; ``limit=None``: all the rest)."""
+        with self._lock:
+            total, ids = self._state.catalog.select(query, now, offset, limit)
+            events = self._state.events
+            return total, [events[i] for i in ids]
+
     def events_owned_by(self, user_id: str) -> list[Event]:
         """The user's events in id order (ids grow with creation, events are never deleted)."""
         with self._lock:
@@ -344,6 +365,7 @@ class InMemoryStore:
                     event.id, current.latitude, current.longitude, event.latitude, event.longitude
                 )
             state.events[event.id] = event
+            state.catalog.put(event, current)
             return event
 
     # -- subscriptions -----------------------------------------------------------------------

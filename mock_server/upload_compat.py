@@ -9,36 +9,16 @@ openapi.yaml). Anything that is not such a body passes through untouched.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from mock_server.wsgi_input import replay_input
 
 UPLOAD_PATH = re.compile(r"/v2/upload/?$")
 # RFC 2046 boundary characters; the first line of the body is "--" + boundary.
 BOUNDARY_LINE = re.compile(rb"^--([0-9A-Za-z'()+_,\-./:=? ]{1,70})\r?\n")
 PEEK_BYTES = 80
-
-
-class _Prefixed(io.RawIOBase):
-    """A stream that replays the bytes already peeked before the rest of the input."""
-
-    def __init__(self, head: bytes, rest: Any) -> None:
-        self._head = head
-        self._rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        if self._head:
-            n = min(len(buffer), len(self._head))
-            buffer[:n] = self._head[:n]
-            self._head = self._head[n:]
-            return n
-        data = self._rest.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
 
 
 class DocumentedCurlUpload:
@@ -58,5 +38,5 @@ class DocumentedCurlUpload:
             if match:
                 boundary = match.group(1).decode("ascii").rstrip()
                 environ["CONTENT_TYPE"] = f'multipart/form-data; boundary="{boundary}"'
-            environ["wsgi.input"] = io.BufferedReader(_Prefixed(head, stream))
+            replay_input(environ, head)
         return self.app(environ, start_response)

@@ -6,11 +6,13 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import IO
 
 import pytest
 import requests
@@ -84,6 +86,15 @@ def free_port() -> int:
 class ServerProcess:
     url: str
     process: subprocess.Popen[str]
+    log: IO[str] | None = None
+
+    def output(self) -> str:
+        """Everything the server printed so far (stdout and stderr, access log included)."""
+        if self.log is None:
+            return ""
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
 
     def token(self, user: str | None = None, *, ttl: int | None = None) -> str:
         args = [sys.executable, "-m", "mock_server", "token"]
@@ -97,20 +108,23 @@ class ServerProcess:
 
 def start_server(*extra: str, timeout: float = 30.0) -> ServerProcess:
     port = free_port()
+    # A file, not a pipe: a server writing an access log line per request into a pipe nobody
+    # reads would block once the pipe's buffer is full.
+    log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
     process = subprocess.Popen(
         [sys.executable, "-m", "mock_server", "serve", "--host", "127.0.0.1", "--port",
          str(port), *extra],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stdout.read() if process.stdout else ""
-            raise RuntimeError(f"mock-server exited: {output}")
+            log.seek(0)
+            raise RuntimeError(f"mock-server exited: {log.read()}")
         try:
             requests.get(f"{url}/activities/v1/events", timeout=1)
-            return ServerProcess(url, process)
+            return ServerProcess(url, process, log)
         except requests.ConnectionError:
             time.sleep(0.05)
     process.kill()
@@ -124,6 +138,22 @@ def stop_server(server: ServerProcess) -> None:
     except subprocess.TimeoutExpired:
         server.process.kill()
         server.process.wait()
+
+
+@dataclass(frozen=True)
+class ServerControl:
+    """`start_server`/`stop_server` as a fixture: test modules in other directories cannot
+    import this conftest by name (each directory's conftest is a module named `conftest`)."""
+
+    start: Callable[..., ServerProcess]
+    stop: Callable[[ServerProcess], None]
+    free_port: Callable[[], int]
+    root: Path
+
+
+@pytest.fixture(scope="session")
+def server_control() -> ServerControl:
+    return ServerControl(start_server, stop_server, free_port, ROOT)
 
 
 @pytest.fixture(scope="module")

@@ -52,3 +52,22 @@ def test_spec_and_validation_do_not_import_later_layers(module: str) -> None:
 def test_handlers_do_not_import_the_app() -> None:
     for path in files("mock_server/handlers"):
         assert "mock_server.app" not in imported_modules(path), path.name
+
+
+@pytest.mark.parametrize("module", ["journal", "faults", "matching", "state_file"])
+def test_the_wsgi_layers_of_the_test_controls_know_nothing_of_flask(module: str) -> None:
+    """They wrap the app from outside (and serve the proxy, which has no Flask routes)."""
+    bad = {m for m in imported_modules(ROOT / f"mock_server/{module}.py")
+           if m.startswith(("flask", "mock_server.app", "mock_server.handlers"))}
+    assert not bad, bad
+
+
+def test_the_api_side_never_imports_the_test_controls() -> None:
+    controls = ("mock_server.admin", "mock_server.faults", "mock_server.journal",
+                "mock_server.proxy", "mock_server.state_file", "mock_server.controls")
+    api_side = files("mock_server/handlers") + files("mock_server/domain") + [
+        ROOT / f"mock_server/{name}.py" for name in ("services", "store", "validation", "spec",
+                                                     "auth", "shaping", "calls")]
+    for path in api_side:
+        bad = {m for m in imported_modules(path) if m.startswith(controls)}
+        assert not bad, f"{path.name} imports {bad}"

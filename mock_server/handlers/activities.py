@@ -11,7 +11,7 @@ from typing import Any
 
 from mock_server.calls import Call, Reply
 from mock_server.domain import events, subscriptions, users
-from mock_server.domain.pagination import paginate
+from mock_server.domain.pagination import Page, paginate
 from mock_server.domain.times import parse_datetime
 from mock_server.services import Services
 from mock_server.shaping import page_envelope
@@ -21,7 +21,10 @@ TRUE = {"data": True}
 
 def _page(call: Call, items: Sequence[Any]) -> Reply:
     """The documented envelope around one page of `items` (already in their stable order)."""
-    page = paginate(items, call.query["page"], call.headers["X-Desired-Limit"])
+    return _envelope(call, paginate(items, call.query["page"], call.headers["X-Desired-Limit"]))
+
+
+def _envelope(call: Call, page: Page[Any]) -> Reply:
     return Reply(200, page_envelope(page, [item.to_json() for item in page.items],
                                     call.api_path, call.query_string))
 
@@ -43,7 +46,9 @@ def list_events(services: Services, call: Call) -> Reply:
         age_max=query.get("age_max"),
         levels=tuple(query.get("level[]", ())),
     )
-    return _page(call, events.list_public_events(services.store, criteria, call.now))
+    page = events.page_public_events(services.store, criteria, call.now, call.query["page"],
+                                     call.headers["X-Desired-Limit"])
+    return _envelope(call, page)
 
 
 def create_event(services: Services, call: Call) -> Reply:

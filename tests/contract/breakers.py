@@ -227,3 +227,19 @@ class CorruptsUploads(Breaker):
             content = content[:-1] + bytes([content[-1] ^ 0xFF])
         start_response(captured["status"], captured["headers"])
         return [content]
+
+
+class AppendsImages(Breaker):
+    """Adds the photos of the previous PUT to the new list instead of replacing it."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        super().__init__(app)
+        self.previous: dict[str, list[str]] = {}
+
+    def rewrite_json_body(self, environ: Environ, body: Any) -> Any:
+        path = _path(environ)
+        if environ["REQUEST_METHOD"] == "PUT" and isinstance(body, dict) and "images" in body:
+            earlier = self.previous.get(path, [])
+            self.previous[path] = list(body["images"])
+            body = dict(body, images=earlier + [i for i in body["images"] if i not in earlier])
+        return body

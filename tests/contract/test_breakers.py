@@ -46,21 +46,21 @@ CASES = {
     "skips the token check": Case(
         lambda app, t: breakers.SkipsTokenCheck(app, t["main"]),
         "token_is_required_everywhere_but_public_list",
-        "without a bearer token answered 200, expected 401"),
+        "without a bearer token answered 201, expected 401"),
     "oversubscribes": Case(
         lambda app, t: breakers.Oversubscribes(app),
         "full_event_refuses_subscription", "answered 201, expected 422"),
     "wrong type in one field": Case(
         lambda app, t: breakers.WrongTypeSportId(app),
         "response_schema_conformance", "sport_id",
-        phases=("examples",), selection=Selection(path_patterns=("^/v1/events$",),
+        phases=("examples",), selection=Selection(path_patterns=(r"^/v1/events/\{id\}$",),
                                                   methods=("GET",))),
     "wrong type in one field (read back)": Case(
         lambda app, t: breakers.WrongTypeSportId(app),
         "created_event_reads_back_as_sent", "sport_id: expected"),
     "500 on an edge input": Case(
         lambda app, t: breakers.FailsOnMaximumDistance(app),
-        "not_a_server_error", "500",
+        "not_a_server_error", "answered 500",
         phases=("coverage",), selection=Selection(path_patterns=("^/v1/events$",),
                                                   methods=("GET",))),
     "lets anyone change an event": Case(
@@ -69,6 +69,9 @@ CASES = {
     "patch touches other fields": Case(
         lambda app, t: breakers.PatchTouchesOtherFields(app),
         "patch_changes_only_given_fields", "owner_message"),
+    "appends photos instead of replacing them": Case(
+        lambda app, t: breakers.AppendsImages(app),
+        "activity_photos_and_thumbnail_are_replaced_as_sent", "images: expected"),
     "corrupts uploaded files": Case(
         lambda app, t: breakers.CorruptsUploads(app),
         "uploaded_file_comes_back_byte_for_byte", "differ from the"),

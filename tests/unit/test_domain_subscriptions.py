@@ -30,8 +30,10 @@ SECOND_FED_ID = "1c4884b6-c92b-4b0a-9808-373049fe6c25"
 
 
 @pytest.fixture
-def store() -> InMemoryStore:
-    return InMemoryStore(FIXTURES)
+def store(make_store) -> InMemoryStore:  # type: ignore[no-untyped-def]
+    """Each test runs on every backend (tests/unit/conftest.py)."""
+    store: InMemoryStore = make_store(FIXTURES)
+    return store
 
 
 def user(store: InMemoryStore, user_id: str) -> User:

@@ -21,8 +21,10 @@ JANE_ID = "4c68165b-3869-4c22-8098-a4a429c97509"
 
 
 @pytest.fixture
-def store() -> InMemoryStore:
-    return InMemoryStore(FIXTURES)
+def store(make_store) -> InMemoryStore:  # type: ignore[no-untyped-def]
+    """Each test runs on every backend (tests/unit/conftest.py)."""
+    store: InMemoryStore = make_store(FIXTURES)
+    return store
 
 
 def owner_of(store: InMemoryStore) -> User:

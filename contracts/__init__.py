@@ -1,0 +1,76 @@
+"""Contract-testing kit for Decathlon's Sport Activities API v1 and Sports Tracking Data API v2.
+
+Points schemathesis and the documented behaviour checks at any deployment (the offline mock, a
+staging host, production in `--read-only`) and reports what broke, where the documents state
+the rule, and how to replay it. The kit knows the APIs only through `openapi.yaml`.
+
+    from contracts import Target, run
+    report = run(Target.from_base_url("http://127.0.0.1:8000", api_key="aaa-bbb-ccc",
+                                      token=token))
+    assert report.ok, report.failures
+"""
+
+from __future__ import annotations
+
+from .checks import REGISTRY, BehaviourCheck, CheckContext, SkipCheck, Violation, behaviour_check
+from .report import (
+    Progress,
+    render_console,
+    render_coverage,
+    render_curl,
+    render_failure,
+    render_summary,
+    to_json,
+    write_json,
+    write_junit_xml,
+)
+from .results import Coverage, Failure, Outcome, RunReport, Status
+from .runner import ALL_PHASES, RunOptions, TargetUnreachable, run, run_behaviour_check
+from .spec import API_NAMES, DEFAULT_SPEC_PATH, Operation, Selection, Spec
+from .target import (
+    Exchange,
+    LocalServer,
+    ReadOnlyViolation,
+    Target,
+    TokenCommandError,
+    TokenSource,
+)
+
+__all__ = [
+    "ALL_PHASES",
+    "API_NAMES",
+    "DEFAULT_SPEC_PATH",
+    "REGISTRY",
+    "BehaviourCheck",
+    "CheckContext",
+    "Coverage",
+    "Exchange",
+    "Failure",
+    "LocalServer",
+    "Operation",
+    "Outcome",
+    "Progress",
+    "ReadOnlyViolation",
+    "RunOptions",
+    "RunReport",
+    "Selection",
+    "SkipCheck",
+    "Spec",
+    "Status",
+    "Target",
+    "TargetUnreachable",
+    "TokenCommandError",
+    "TokenSource",
+    "Violation",
+    "behaviour_check",
+    "render_console",
+    "render_coverage",
+    "render_curl",
+    "render_failure",
+    "render_summary",
+    "run",
+    "run_behaviour_check",
+    "to_json",
+    "write_json",
+    "write_junit_xml",
+]

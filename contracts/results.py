@@ -1,0 +1,182 @@
+"""What a run found, as plain data: the runner fills it, `report.py` renders it.
+
+Kept free of HTTP and rendering so a report can be built, compared or re-rendered in a test
+without a server. One `Outcome` is one check applied to one scope: an operation for shape
+checks (`response_schema_conformance` on `GET /v1/events`), a scenario for behaviour checks.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from .target import Exchange
+
+__all__ = [
+    "Coverage",
+    "Failure",
+    "LinkCoverage",
+    "OperationCoverage",
+    "Outcome",
+    "RunReport",
+    "Status",
+]
+
+
+class Status(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    #: The check itself could not run to the end (a network error, a bug in a check).
+    ERROR = "error"
+
+
+@dataclass
+class Failure:
+    """One broken rule, with everything needed to see it again."""
+
+    check: str
+    rule: str
+    message: str
+    cites: tuple[str, ...] = ()
+    operation: str | None = None
+    exchange: Exchange | None = None
+    seed: int | None = None
+    #: Arguments to add to `contracts run <target>` to replay just this check.
+    replay: str = ""
+
+    def key(self) -> tuple[str, str | None, str]:
+        """Identity for de-duplication: the same check failing the same way on one operation."""
+        first_line = self.message.strip().splitlines()[0] if self.message.strip() else ""
+        return (self.check, self.operation, first_line)
+
+
+@dataclass
+class Outcome:
+    check: str
+    kind: str  # "shape" or "behaviour"
+    status: Status
+    scope: str  # an operation label, or the behaviour check's scenario
+    rule: str = ""
+    cites: tuple[str, ...] = ()
+    failures: list[Failure] = field(default_factory=list)
+    reason: str = ""
+    duration: float = 0.0
+    examples: int = 0
+
+
+@dataclass
+class OperationCoverage:
+    operation_id: str
+    label: str
+    documented: tuple[str, ...]
+    seen: dict[int, int] = field(default_factory=dict)
+    selected: bool = True
+
+    @property
+    def requests(self) -> int:
+        return sum(self.seen.values())
+
+    @property
+    def documented_seen(self) -> list[str]:
+        return [code for code in self.documented if _status_matches(code, self.seen)]
+
+    @property
+    def documented_missed(self) -> list[str]:
+        return [code for code in self.documented if not _status_matches(code, self.seen)]
+
+    @property
+    def undocumented(self) -> list[int]:
+        """Statuses answered but not documented for this operation."""
+        return sorted(code for code in self.seen if not _documented(code, self.documented))
+
+
+@dataclass
+class LinkCoverage:
+    label: str
+    source: str
+    name: str
+    target: str
+    followed: int = 0
+
+
+@dataclass
+class Coverage:
+    operations: list[OperationCoverage] = field(default_factory=list)
+    links: list[LinkCoverage] = field(default_factory=list)
+    #: Requests to URLs that match no documented operation (e.g. an uploaded file's URL).
+    other_requests: int = 0
+
+    def summary(self) -> dict[str, tuple[int, int]]:
+        """(covered, total) for operations, documented statuses and links of the selection."""
+        selected = [op for op in self.operations if op.selected]
+        statuses = sum(len(op.documented) for op in selected)
+        statuses_seen = sum(len(op.documented_seen) for op in selected)
+        return {
+            "operations": (sum(1 for op in selected if op.requests), len(selected)),
+            "responses": (statuses_seen, statuses),
+            "links": (sum(1 for link in self.links if link.followed), len(self.links)),
+        }
+
+
+def _documented(code: int, documented: tuple[str, ...]) -> bool:
+    text = str(code)
+    return any(
+        d == text or (len(d) == 3 and d[1:].upper() == "XX" and d[0] == text[0]) or d == "default"
+        for d in documented
+    )
+
+
+def _status_matches(documented: str, seen: dict[int, int]) -> bool:
+    if documented == "default":
+        return bool(seen)
+    if documented[1:].upper() == "XX":
+        return any(str(code)[0] == documented[0] for code in seen)
+    return documented.isdigit() and int(documented) in seen
+
+
+@dataclass
+class RunReport:
+    target: str
+    selection: str
+    seed: int
+    started_at: str
+    duration: float = 0.0
+    outcomes: list[Outcome] = field(default_factory=list)
+    coverage: Coverage = field(default_factory=Coverage)
+    requests: int = 0
+    command: str = ""
+    stopped_early: str = ""
+
+    @property
+    def failures(self) -> list[Failure]:
+        seen: set[tuple[str, str | None, str]] = set()
+        unique = []
+        for outcome in self.outcomes:
+            for failure in outcome.failures:
+                if failure.key() not in seen:
+                    seen.add(failure.key())
+                    unique.append(failure)
+        return unique
+
+    def counts(self) -> Counter[Status]:
+        return Counter(outcome.status for outcome in self.outcomes)
+
+    @property
+    def operations(self) -> int:
+        return sum(1 for op in self.coverage.operations if op.selected)
+
+    @property
+    def checks(self) -> int:
+        return len({(outcome.kind, outcome.check) for outcome in self.outcomes})
+
+    @property
+    def ok(self) -> bool:
+        """Nothing failed and nothing broke; skipped checks do not fail a run."""
+        counts = self.counts()
+        return counts[Status.FAILED] == 0 and counts[Status.ERROR] == 0
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1

@@ -1,0 +1,493 @@
+"""Shape checks: schemathesis, with all its checks, on every selected operation.
+
+Four phases, the same ones schemathesis' own CLI runs, driven here through its public Python
+API so every request goes through the target's session (credentials, `--read-only`, rate
+limit, token refresh, journal):
+
+- `examples`: the documented examples of `openapi.yaml`;
+- `coverage`: boundary values and one-fault-at-a-time invalid inputs (schemathesis' coverage
+  cases), bounded per operation;
+- `fuzzing`: hypothesis-generated valid and invalid inputs (`--max-examples` each);
+- `stateful`: sequences that follow the spec's links (`schema.as_state_machine()`).
+
+Each response is validated once per enabled check so a failure is attributed to the check
+that found it. Failures are recorded, not raised, so one run reports all of them.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import hypothesis
+import requests
+from hypothesis import strategies as st
+
+from .report import Progress
+from .results import Failure, Outcome, Status
+from .spec import Operation, Selection, Spec
+from .target import Exchange, ReadOnlyViolation, Target
+
+__all__ = ["SHAPE_PHASES", "SHAPE_RULES", "ShapeOptions", "ShapeRunner", "build_schema"]
+
+SHAPE_PHASES: tuple[str, ...] = ("examples", "coverage", "fuzzing", "stateful")
+
+#: What each schemathesis check asserts, in the words of the contract it enforces.
+SHAPE_RULES: dict[str, str] = {
+    "not_a_server_error": "No request, valid or not, makes the API answer 5xx.",
+    "status_code_conformance": "Every answer has a status the operation documents.",
+    "content_type_conformance": "Every answer has a Content-Type documented for its status.",
+    "response_schema_conformance": "Every answer's body matches the schema of its status.",
+    "response_headers_conformance": "Documented response headers are present and valid.",
+    "positive_data_acceptance": (
+        "A request valid per the spec is accepted; it may only be refused for a documented "
+        "reason (credentials, not found, and on writes a business rule: 422)."
+    ),
+    "negative_data_rejection": (
+        "A request that breaks the spec is refused with a documented 4xx, never accepted and "
+        "never a 5xx."
+    ),
+    "use_after_free": "A removed resource cannot be used afterwards.",
+    "ensure_resource_availability": "A resource just created can be reached through the links.",
+    "missing_required_header": "A request missing a required header is refused with a 4xx.",
+    "ignored_auth": "An operation that declares credentials refuses a request without them.",
+    "object_level_authorization": "One identity cannot read what another identity created.",
+    "unsupported_method": "An undocumented method on a known path answers 405 with Allow.",
+    "allow_header_conformance": "A 405 answer lists the path's documented methods in Allow.",
+    "max_response_time": "Answers arrive within the configured time.",
+}
+_SHAPE_CITES = ("openapi.yaml (Errors, Authentication, Pagination; each operation's responses)",)
+
+#: Statuses a schema-valid write may legitimately get: besides credentials and not-found,
+#: 422 is the documented answer to business rules a schema cannot express (end after start,
+#: a full event, a canceled event...). Reads have no such rules, so they do not get 422.
+_WRITE_ACCEPTANCE = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
+
+
+class _OutOfTime(Exception):
+    """Raised inside a hypothesis test to stop generating once the time budget is spent."""
+
+
+@dataclass(frozen=True)
+class ShapeOptions:
+    seed: int
+    max_examples: int = 10
+    phases: tuple[str, ...] = SHAPE_PHASES
+    #: Coverage cases per operation; schemathesis makes hundreds for a rich operation.
+    coverage_cases: int | None = None
+    workers: int = 1
+    deadline: float | None = None
+    #: Restrict to these schemathesis check names (None: all enabled checks).
+    checks: frozenset[str] | None = None
+    stateful_steps: int = 8
+
+    @property
+    def coverage_limit(self) -> int:
+        return self.coverage_cases if self.coverage_cases is not None else 8 * self.max_examples
+
+
+def build_schema(spec: Spec, target: Target, options: ShapeOptions) -> Any:
+    """A schemathesis schema of the spec, pointed at the target's API roots."""
+    import schemathesis
+    from schemathesis.config import SchemathesisConfig
+
+    config = SchemathesisConfig.from_dict({
+        "seed": options.seed,
+        "generation": {"max-examples": options.max_examples},
+        "operations": [
+            {"exclude-method": "GET",
+             "checks": {"positive_data_acceptance": {"expected-statuses": _WRITE_ACCEPTANCE}}},
+        ],
+    })
+    return schemathesis.openapi.from_dict(spec.for_servers(target.urls), config=config)
+
+
+#: Coverage scenarios at the edges of what the spec allows, where servers most often break.
+_BOUNDARY_PREFIXES = ("Minimum value", "Maximum value", "Minimum length", "Maximum length",
+                      "Minimum items", "Maximum items", "Default positive")
+
+
+def _description(case: Any) -> str:
+    phase = getattr(getattr(case, "meta", None), "phase", None)
+    return str(getattr(getattr(phase, "data", None), "description", "") or "")
+
+
+def _bounded(cases: list[Any], limit: int, rng: random.Random) -> list[Any]:
+    """At most `limit` coverage cases: the boundaries first, then a seeded sample of the rest.
+
+    Schemathesis makes hundreds of cases for a rich operation; boundaries (minimum, maximum,
+    longest, ...) of valid inputs are kept before the others because that is where a server
+    most often fails, and the same seed picks the same sample.
+    """
+    if len(cases) <= limit:
+        return cases
+    boundaries = [i for i, case in enumerate(cases)
+                  if _description(case).startswith(_BOUNDARY_PREFIXES)][: limit // 2]
+    rest = [i for i in range(len(cases)) if i not in set(boundaries)]
+    chosen = set(boundaries) | set(rng.sample(rest, limit - len(boundaries)))
+    return [cases[i] for i in sorted(chosen)]
+
+
+def enabled_checks(schema: Any, names: frozenset[str] | None = None) -> list[Callable[..., Any]]:
+    """The schemathesis check functions enabled for this schema (optionally by name)."""
+    from schemathesis.checks import CHECKS, load_all_checks
+
+    load_all_checks()
+    config = schema.config.checks_config_for()
+    found = []
+    for check in CHECKS.get_all():
+        if isinstance(check, type):
+            continue
+        name = check.__name__
+        if names is not None and name not in names:
+            continue
+        if config.get_by_name(name=name).enabled:
+            found.append(check)
+    return found
+
+
+@dataclass
+class _Tally:
+    """Results per (operation label, check name), filled from several threads."""
+
+    examples: dict[tuple[str, str], int] = field(default_factory=dict)
+    failures: dict[tuple[str, str], dict[tuple[str, str | None, str], Failure]] = field(
+        default_factory=dict)
+    errors: dict[tuple[str, str], str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def passed(self, label: str, check: str) -> None:
+        with self.lock:
+            self.examples[(label, check)] = self.examples.get((label, check), 0) + 1
+
+    def failed(self, label: str, check: str, failure: Failure) -> None:
+        with self.lock:
+            self.examples[(label, check)] = self.examples.get((label, check), 0) + 1
+            self.failures.setdefault((label, check), {}).setdefault(failure.key(), failure)
+
+    def errored(self, label: str, check: str, reason: str) -> None:
+        with self.lock:
+            self.errors.setdefault((label, check), reason)
+
+    def count_failures(self) -> int:
+        with self.lock:
+            return sum(len(found) for found in self.failures.values())
+
+
+class ShapeRunner:
+    """Runs the shape phases over the selected operations and returns one outcome per
+    (operation, check)."""
+
+    def __init__(self, spec: Spec, target: Target, selection: Selection, options: ShapeOptions,
+                 progress: Progress | None = None) -> None:
+        self.spec = spec
+        self.target = target
+        self.selection = selection
+        self.options = options
+        self.progress = progress or Progress(enabled=False)
+        self.operations = spec.select(selection)
+        self._by_label = {op.label: op for op in self.operations}
+        self.schema = build_schema(spec, target, options).include(
+            operation_id=[op.operation_id for op in self.operations] or ["<none>"])
+        self.checks = enabled_checks(self.schema, options.checks)
+        self.tally = _Tally()
+        self._done = 0
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._batch: list[tuple[Any, str]] = []
+        self._validation_lock = threading.Lock()
+
+    # -- public ---------------------------------------------------------------------------------
+
+    def run(self) -> list[Outcome]:
+        if not self.operations or not self.checks:
+            return []
+        started = time.monotonic()
+        unit_phases = [p for p in self.options.phases if p != "stateful"]
+        if unit_phases:
+            self.progress.update(phase="shape", done=0, total=len(self.operations), force=True)
+            if self.options.workers > 1:
+                # Hypothesis is not thread-safe: cases are generated here, in one thread, in
+                # batches; the workers send them (and validate them, one at a time).
+                self._pool = ThreadPoolExecutor(max_workers=self.options.workers,
+                                                thread_name_prefix="contracts-shape")
+            try:
+                for operation in self.operations:
+                    self._run_operation(operation, unit_phases)
+            finally:
+                if self._pool is not None:
+                    self._pool.shutdown(wait=True)
+                    self._pool = None
+        if "stateful" in self.options.phases:
+            self.progress.update(phase="shape:stateful", force=True)
+            self._run_stateful()
+        return self._outcomes(time.monotonic() - started)
+
+    # -- phases ---------------------------------------------------------------------------------
+
+    def _run_operation(self, operation: Operation, phases: list[str]) -> None:
+        api_operation = self.schema[operation.path][operation.method]
+        try:
+            for phase in phases:
+                if self._expired():
+                    self.tally.skipped.setdefault(operation.label, "time budget exhausted")
+                    break
+                if phase == "examples":
+                    self._run_examples(api_operation)
+                elif phase == "coverage":
+                    self._run_coverage(api_operation)
+                elif phase == "fuzzing":
+                    self._run_fuzzing(api_operation)
+        finally:
+            with self._lock:
+                self._done += 1
+                done = self._done
+            self.progress.update(done=done, failures=self.tally.count_failures())
+
+    def _run_examples(self, api_operation: Any) -> None:
+        strategies = self.schema.get_strategies_from_examples(api_operation)
+        if strategies:
+            self._run_strategy(api_operation, st.one_of(strategies), "examples",
+                               max_examples=min(len(strategies) * 2, self.options.max_examples * 2))
+
+    def _run_coverage(self, api_operation: Any) -> None:
+        from schemathesis import GenerationMode
+
+        config = self.schema.config.generation_for(operation=api_operation)
+        cases = list(self.schema.iter_coverage_cases(
+            api_operation,
+            generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+            generation_config=config,
+        ))
+        cases = _bounded(cases, self.options.coverage_limit,
+                         random.Random(f"{self.options.seed}:{api_operation.label}"))
+        for case in cases:
+            if self._expired():
+                break
+            self._execute(case, "coverage")
+        self._flush()
+
+    def _run_fuzzing(self, api_operation: Any) -> None:
+        from schemathesis import GenerationMode
+
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            if self._expired():
+                return
+            self._run_strategy(api_operation, api_operation.as_strategy(generation_mode=mode),
+                               "fuzzing", max_examples=self.options.max_examples)
+
+    def _run_strategy(self, api_operation: Any, strategy: Any, phase: str, *,
+                      max_examples: int) -> None:
+        @hypothesis.settings(self._hypothesis_settings(max_examples))
+        @hypothesis.seed(self.options.seed)
+        @hypothesis.given(case=strategy)
+        def test(case: Any) -> None:
+            if self._expired():
+                raise _OutOfTime
+            self._execute(case, phase)
+
+        try:
+            test()
+            self._flush()
+        except _OutOfTime:
+            self._flush()
+        except hypothesis.errors.Unsatisfiable:
+            pass
+        except Exception as exc:  # generation itself failed (e.g. an unsatisfiable schema)
+            for check in self.checks:
+                self.tally.errored(api_operation.label, check.__name__,
+                                   f"{phase}: could not generate cases: {exc!r}"[:500])
+
+    def _hypothesis_settings(self, max_examples: int) -> hypothesis.settings:
+        return hypothesis.settings(
+            max_examples=max(1, max_examples),
+            database=None,
+            deadline=None,
+            derandomize=False,
+            phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
+            suppress_health_check=list(hypothesis.HealthCheck),
+            verbosity=hypothesis.Verbosity.quiet,
+            report_multiple_bugs=False,
+        )
+
+    def _run_stateful(self) -> None:
+        from schemathesis.core.failures import FailureGroup
+
+        if self.target.read_only:
+            return  # the spec's links all start from writes (create, subscribe)
+        try:
+            base = self.schema.as_state_machine()
+        except Exception as exc:  # no links among the selected operations
+            self.tally.skipped.setdefault("stateful", f"no stateful sequences: {exc}"[:200])
+            return
+        runner = self
+
+        class Machine(base):  # type: ignore[misc, valid-type]
+            def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+                return {"session": runner.target.session,
+                        "headers": runner._headers_for(case.operation.label)}
+
+            def step(self, input: Any) -> Any:  # noqa: A002 - schemathesis' name
+                if runner._expired():
+                    raise _OutOfTime
+                return super().step(input)
+
+            def validate_response(self, response: Any, case: Any,
+                                  additional_checks: Any = None, **kwargs: Any) -> None:
+                runner._validate(case, response, "stateful", kwargs, recorder=self.recorder)
+
+        settings = hypothesis.settings(
+            self._hypothesis_settings(max(2, self.options.max_examples)),
+            stateful_step_count=self.options.stateful_steps,
+        )
+        try:
+            Machine.run(settings=settings)
+        except _OutOfTime:
+            pass
+        except FailureGroup:
+            pass  # already recorded by validate_response
+        except Exception as exc:
+            self.tally.errored("stateful", "stateful", f"stateful run stopped: {exc!r}"[:500])
+
+    # -- one case -------------------------------------------------------------------------------
+
+    def _headers_for(self, label: str) -> dict[str, str]:
+        """The credentials an operation declares, and only those.
+
+        Sending a token to the public list would make schemathesis' `ignored_auth` unable to
+        tell whether the API key alone is enforced.
+        """
+        operation = self._by_label.get(label)
+        needs_token = operation.needs_token if operation is not None else True
+        return self.target.auth_headers(user="main" if needs_token else None)
+
+    def _execute(self, case: Any, phase: str) -> None:
+        if self._pool is None:
+            self._send_and_validate(case, phase)
+        else:
+            self._batch.append((case, phase))
+
+    def _flush(self) -> None:
+        """Send the cases generated so far on the workers, and wait for all of them.
+
+        Generation (hypothesis, in this thread) never overlaps with the workers: CPython 3.11
+        before 3.11.8 can corrupt its AST state when two threads parse or compile at once, and
+        hypothesis and schemathesis both parse source while generating.
+        """
+        if self._pool is None or not self._batch:
+            return
+        batch, self._batch = self._batch, []
+
+        def job(item: tuple[Any, str]) -> None:
+            if not self._expired():
+                self._send_and_validate(*item)
+
+        list(self._pool.map(job, batch))
+
+    def _send_and_validate(self, case: Any, phase: str) -> None:
+        headers = self._headers_for(case.operation.label)
+        try:
+            response = case.call(session=self.target.session, headers=headers)
+        except ReadOnlyViolation:
+            return
+        except requests.RequestException as exc:
+            for check in self.checks:
+                self.tally.errored(case.operation.label, check.__name__,
+                                   f"request failed: {exc!r}"[:500])
+            return
+        # Requests overlap on the workers; validations take turns (see `_flush`).
+        with self._validation_lock:
+            self._validate(case, response, phase,
+                           {"session": self.target.session, "headers": headers})
+
+    def _validate(self, case: Any, response: Any, phase: str, transport_kwargs: dict[str, Any],
+                  recorder: Any = None) -> None:
+        from schemathesis.core.failures import FailureGroup
+
+        label = case.operation.label
+        headers = transport_kwargs.get("headers")
+        for check in self.checks:
+            name = check.__name__
+            try:
+                case.validate_response(response, checks=[check], headers=headers,
+                                       transport_kwargs=transport_kwargs, recorder=recorder)
+            except FailureGroup as group:
+                for failure in group.exceptions:
+                    self.tally.failed(label, name, self._failure(name, failure, case, response,
+                                                                 phase))
+            except (AssertionError, requests.RequestException) as exc:
+                self.tally.failed(label, name, Failure(
+                    check=name, rule=SHAPE_RULES.get(name, ""), message=str(exc) or repr(exc),
+                    cites=_SHAPE_CITES, operation=label,
+                    exchange=Exchange.from_schemathesis(response), seed=self.options.seed,
+                    replay=self._replay(case.operation, name, phase)))
+            except Exception as exc:
+                self.tally.errored(label, name, f"check crashed: {exc!r}"[:500])
+            else:
+                self.tally.passed(label, name)
+
+    def _failure(self, name: str, failure: Any, case: Any, response: Any, phase: str) -> Failure:
+        title = getattr(failure, "title", "") or type(failure).__name__
+        message = getattr(failure, "message", "") or str(failure)
+        origin = f"(answered {response.status_code}; found in the {phase} phase"
+        if phase == "stateful":
+            origin += ", in a sequence following the spec's links"
+        origin += ")"
+        return Failure(
+            check=name,
+            rule=SHAPE_RULES.get(name, ""),
+            message=f"{title}: {message}\n{origin}".strip(),
+            cites=_SHAPE_CITES,
+            operation=case.operation.label,
+            exchange=Exchange.from_schemathesis(response),
+            seed=self.options.seed,
+            replay=self._replay(case.operation, name, phase),
+        )
+
+    def _replay(self, api_operation: Any, check: str, phase: str) -> str:
+        path = "^" + re.sub(r"\\([{}])", r"\1", re.escape(api_operation.path)) + "$"
+        return (f"--phases {phase} --method {api_operation.method.upper()} "
+                f"--path '{path}' --check {check}")
+
+    def _expired(self) -> bool:
+        return self.options.deadline is not None and time.monotonic() >= self.options.deadline
+
+    # -- results --------------------------------------------------------------------------------
+
+    def _outcomes(self, duration: float) -> list[Outcome]:
+        outcomes = []
+        labels = [op.label for op in self.operations]
+        per_scope = duration / max(1, len(labels) * len(self.checks))
+        for label in labels:
+            for check in self.checks:
+                outcomes.append(self._outcome(label, check.__name__, per_scope))
+        for (label, name), reason in self.tally.errors.items():
+            if label not in labels:
+                outcomes.append(Outcome(check=name, kind="shape", status=Status.ERROR,
+                                        scope=label, reason=reason))
+        return outcomes
+
+    def _outcome(self, label: str, name: str, duration: float) -> Outcome:
+        key = (label, name)
+        failures = list(self.tally.failures.get(key, {}).values())
+        examples = self.tally.examples.get(key, 0)
+        if failures:
+            status, reason = Status.FAILED, ""
+        elif key in self.tally.errors:
+            status, reason = Status.ERROR, self.tally.errors[key]
+        elif examples:
+            status, reason = Status.PASSED, ""
+        else:
+            status = Status.SKIPPED
+            reason = self.tally.skipped.get(label, "no case applied")
+        return Outcome(check=name, kind="shape", status=status, scope=label,
+                       rule=SHAPE_RULES.get(name, ""), cites=_SHAPE_CITES, failures=failures,
+                       reason=reason, duration=duration, examples=examples)
+

@@ -1,0 +1,99 @@
+"""The proof: a full run against the conformant mock finds nothing, and covers the API."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contracts import REGISTRY, RunOptions, Selection, Status, Target, run
+from contracts.report import render_console, write_json, write_junit_xml
+
+
+@pytest.mark.slow
+def test_full_run_against_the_conformant_mock_finds_no_failure(
+        mock_target: Target, tmp_path: Path) -> None:
+    report = run(mock_target, options=RunOptions(seed=20240521, max_examples=5, workers=2))
+
+    assert report.ok, render_console(report, secrets=mock_target.secrets())
+    counts = report.counts()
+    assert counts[Status.FAILED] == counts[Status.ERROR] == 0
+    # Every behaviour check ran (both users are given, nothing is read-only).
+    behaviour = {o.check: o for o in report.outcomes if o.kind == "behaviour"}
+    assert set(behaviour) == set(REGISTRY.names())
+    assert all(o.status == Status.PASSED for o in behaviour.values()), behaviour
+    # The coverage view: every operation was called, and the spec's links were followed.
+    summary = report.coverage.summary()
+    assert summary["operations"][0] == summary["operations"][1] == 18
+    assert summary["links"][0] >= 3, render_console(report)
+
+    write_junit_xml(report, tmp_path / "junit.xml")
+    write_json(report, tmp_path / "report.json")
+    suites = ET.parse(tmp_path / "junit.xml").getroot()
+    assert sum(int(s.get("failures", "0")) for s in suites) == 0
+    assert json.loads((tmp_path / "report.json").read_text())["ok"] is True
+
+
+def test_read_only_run_sends_only_safe_requests(mock_app: Any,
+                                                make_target: Callable[..., Target]) -> None:
+    target = make_target(mock_app, read_only=True)
+    report = run(target, options=RunOptions(seed=3, max_examples=3))
+
+    assert report.ok, render_console(report)
+    methods = {method for method, _, _ in target.journal.snapshot()}
+    assert methods <= {"GET", "HEAD", "OPTIONS"}, methods
+    skipped = {o.check: o.reason for o in report.outcomes
+               if o.kind == "behaviour" and o.status == Status.SKIPPED}
+    assert "target is read-only" in skipped["created_event_reads_back_as_sent"]
+    # Checks with a read-only variant still ran.
+    passed = {o.check for o in report.outcomes if o.status == Status.PASSED}
+    assert {"pages_agree_with_meta_and_links", "desired_limit_is_honoured",
+            "listed_events_lie_within_distance_and_match_filters",
+            "api_key_is_required_everywhere"} <= passed
+
+
+def test_checks_needing_a_second_user_are_skipped_with_the_reason(
+        mock_app: Any, make_target: Callable[..., Target]) -> None:
+    target = make_target(mock_app, other=False)
+    report = run(target, options=RunOptions(
+        seed=3, max_examples=2, phases=("behaviour",),
+        checks=("other_users_event_cannot_be_changed", "pending_event_is_visible_only_to_its_owner",
+                "full_event_refuses_subscription")))
+
+    assert report.ok, render_console(report)
+    outcome = {o.check: o for o in report.outcomes}
+    for name in ("other_users_event_cannot_be_changed",
+                 "pending_event_is_visible_only_to_its_owner"):
+        assert outcome[name].status == Status.SKIPPED
+        assert "--other-token" in outcome[name].reason
+    # This one works with a single user too (the owner subscribes themselves).
+    assert outcome["full_event_refuses_subscription"].status == Status.PASSED
+    assert "--other-token" in render_console(report)
+
+
+def test_selection_by_api_keeps_the_other_api_out(mock_target: Target) -> None:
+    report = run(mock_target, selection=Selection(apis=("tracking",)),
+                 options=RunOptions(seed=3, max_examples=2, phases=("examples", "behaviour")))
+
+    assert report.ok, render_console(report)
+    assert {o.scope for o in report.outcomes if o.kind == "shape"} == {
+        "POST /v2/upload", "GET /v2/activities", "GET /v2/activities/{token}",
+        "PUT /v2/activities/{token}"}
+    ran = {o.check for o in report.outcomes if o.kind == "behaviour" and o.status == Status.PASSED}
+    assert "uploaded_file_comes_back_byte_for_byte" in ran
+    assert "created_event_reads_back_as_sent" not in ran
+    urls = [url for _, url, _ in mock_target.journal.snapshot()]
+    # Only the preflight request reaches the Sport Activities API.
+    assert sum(1 for url in urls if url.startswith(mock_target.activities_url + "/")) == 1
+
+
+@pytest.mark.slow
+def test_time_budget_bounds_the_run(mock_target: Target) -> None:
+    report = run(mock_target, options=RunOptions(seed=3, max_examples=50, time_budget=4))
+    assert report.duration < 15
+    assert report.stopped_early
+    assert report.ok, render_console(report)
