@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
                             f"(default {DEFAULTS.state_file_debounce}; raise it for big states)")
     serve.add_argument("--cors-origin", action="append", dest="cors_origins", default=None,
                        help="allow browser clients from this origin (repeatable; '*' for any)")
+    serve.add_argument("--upload-storage-mb", type=int, default=None,
+                       help="total size of uploaded files the mock keeps (default "
+                            f"{DEFAULTS.upload_storage_bytes // 2**20}); past it uploads get 507")
 
     token = commands.add_parser("token", help="print a signed bearer token for a fixture user")
     token.add_argument("--user", default=None,
@@ -149,6 +152,8 @@ def _serve(args: argparse.Namespace) -> int:
         journal_size=args.journal_size, state_file=args.state_file,
         state_file_debounce=args.state_file_debounce,
         cors_origins=tuple(args.cors_origins or ()),
+        upload_storage_bytes=None if args.upload_storage_mb is None
+        else args.upload_storage_mb * 2**20,
     )
     _access_log(args.access_log)
     shared_dir = None
