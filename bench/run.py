@@ -192,10 +192,15 @@ def ensure_wrk() -> str:
 
 
 def ensure_prism() -> list[str]:
+    """Prism at the version `bench/package-lock.json` pins (5.14.2), so reruns compare alike."""
     if not PRISM_BIN.exists():
         print(f"bench: installing {PRISM_PACKAGE} into bench/node_modules", file=sys.stderr)
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--no-save", "--prefix",
-                        str(BENCH), PRISM_PACKAGE], check=True, capture_output=True)
+        if (BENCH / "package-lock.json").exists():
+            command = ["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(BENCH)]
+        else:
+            command = ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(BENCH),
+                       PRISM_PACKAGE]
+        subprocess.run(command, check=True, capture_output=True)
     return [str(PRISM_BIN)]
 
 
@@ -420,6 +425,15 @@ def fixture_users() -> list[str]:
     return [user.id for user in build_fixtures(seed=42, events=0).users]
 
 
+def create_body() -> str:
+    """The documents' create body, placed in the South Pacific: the thousands of events the
+    `create` scenario adds must not land in the `list` scenario's circle, or each round would
+    list a bigger world than the one before."""
+    body = json.loads((ROOT / "fixtures/documents/createEvent.request.json").read_text())
+    body.update(latitude=-44.0, longitude=-121.0)
+    return json.dumps(body)
+
+
 def upload_body() -> str:
     return (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; "
             f"filename=\"run.gpx\"\r\nContent-Type: application/gpx+xml\r\n\r\n{GPX}\r\n"
@@ -490,6 +504,28 @@ def load_target(wrk: str, target: Target, ctx: Context, load: Load, workdir: Pat
 # -- the run ---------------------------------------------------------------------------------
 
 
+def aggregate(runs: Sequence[Result]) -> Result:
+    """One row for the rounds of a (target, scenario): the median of each figure on its own
+    (a round's p99 can be one stall that its own requests/s do not show), the requests and
+    errors of all rounds together."""
+
+    def median(values: list[float]) -> float:
+        ordered = sorted(values)
+        middle = len(ordered) // 2
+        return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+    first = runs[0]
+    return Result(
+        target=first.target, scenario=first.scenario,
+        rps=round(median([r.rps for r in runs]), 1),
+        p50_ms=round(median([r.p50_ms for r in runs]), 2),
+        p99_ms=round(median([r.p99_ms for r in runs]), 2),
+        requests=sum(r.requests for r in runs), errors=sum(r.errors for r in runs),
+        load_average=" / ".join(r.load_average.split()[0] for r in runs),
+        note=f"median of {len(runs)} rounds" if len(runs) > 1 else "",
+    )
+
+
 def throughput(args: argparse.Namespace, procs: Processes, wrk: str, workdir: Path,
                ctx: Context, report: dict[str, Any]) -> None:
     """Every scenario against every target, the targets taking turns scenario by scenario.
@@ -497,7 +533,7 @@ def throughput(args: argparse.Namespace, procs: Processes, wrk: str, workdir: Pa
     The machine is shared: other jobs come and go, and a target measured a minute after
     another may meet a different load. Taking turns (mock, Prism, Prism -d, then the next
     scenario) gives each the same conditions, as far as can be; each round of ``--rounds``
-    repeats the whole turn, and the table shows each target's median round.
+    repeats the whole turn, and the table shows the median of each figure.
     """
     load = Load(args.connections, args.threads, args.duration)
     mock, ready = start_mock(procs, args.mock_args, workdir)
@@ -516,19 +552,17 @@ def throughput(args: argparse.Namespace, procs: Processes, wrk: str, workdir: Pa
     needed = int(args.duration * args.rounds * 20_000 / max(1, len(ctx.users))) + 10
     prepared = prepare_subscriptions(mock, ctx, needed)
     rounds: dict[tuple[str, str], list[Result]] = {}
+    scenarios = [s for s in SCENARIOS if s in args.scenarios]
     for turn in range(args.rounds):
         ctx.subscribe_events = prepared[turn::args.rounds]  # no pair is sent twice
-        for scenario in SCENARIOS:
+        for scenario in scenarios:
             for target in targets:
                 for result in load_target(wrk, target, ctx, load, workdir, [scenario]):
                     rounds.setdefault((target.name, scenario), []).append(result)
     for target in targets:
         report[f"{target.name}_memory_after_load"] = memory_mb(target.process.pid)
-    results = []
-    for target in targets:
-        for scenario in SCENARIOS:
-            runs = sorted(rounds[(target.name, scenario)], key=lambda r: r.rps)
-            results.append(runs[len(runs) // 2])
+    results = [aggregate(rounds[(target.name, scenario)])
+               for target in targets for scenario in scenarios]
     report["throughput"] = [asdict(r) for r in results]
     report["throughput_rounds"] = {f"{name} {scenario}": [asdict(r) for r in runs]
                                    for (name, scenario), runs in rounds.items()}
@@ -700,8 +734,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-contracts", action="store_true", help="skip `contracts run`")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per scenario")
     parser.add_argument("--scale-duration", type=float, default=10.0)
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="turns of every scenario on every target; the median is shown")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="turns of every scenario on every target; medians are shown")
+    parser.add_argument("--scenarios", type=lambda v: v.split(","), default=list(SCENARIOS),
+                        help=f"comma-separated subset of {','.join(SCENARIOS)}")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--scales", type=lambda v: [int(x) for x in v.split(",")],
@@ -717,6 +753,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, default=BENCH / "results.json")
     args = parser.parse_args(argv)
     if args.quick:
+        args.rounds = 1
         args.duration = args.scale_duration = 1.0
         args.scales = [10_000]
         args.no_contracts = True
@@ -735,8 +772,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "settings": {"duration_s": args.duration, "connections": args.connections,
                      "threads": args.threads, "mock_args": args.mock_args},
     }
-    ctx = Context(token=make_token(), users=fixture_users(),
-                  create_body=(ROOT / "fixtures/documents/createEvent.request.json").read_text(),
+    ctx = Context(token=make_token(), users=fixture_users(), create_body=create_body(),
                   upload_body=upload_body())
     procs = Processes()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:

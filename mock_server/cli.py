@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=8, help="waitress worker threads")
     serve.add_argument("--workers", type=int, default=1,
                        help="worker processes (default 1: waitress in this process); N > 1 "
-                            "serves with gunicorn, one state shared through SQLite, so a load "
+                            "serves with granian, one state shared through SQLite, so a load "
                             "test can use every core")
     _controls(serve)
     serve.add_argument("--state-file", default=None,
@@ -203,10 +203,9 @@ def _serve(args: argparse.Namespace) -> int:
             if os.getpid() == parent:
                 shutil.rmtree(shared_dir, ignore_errors=True)
         return 0
-    import gc
+    from mock_server.workers import settle_garbage_collector
 
-    gc.collect()
-    gc.freeze()  # the fixtures live until exit: full collections need not walk them
+    settle_garbage_collector()  # the fixtures live until exit: collections need not walk them
     try:
         waitress.serve(app, host=args.host, port=args.port, threads=args.threads,
                        ident="mock-server", _quiet=True)

@@ -24,7 +24,9 @@ so an event costs a few ``random()`` calls and one frozen dataclass, and the cyc
 during the build (it would otherwise re-walk every event already made). Measured on the
 development container (Python 3.11, 2 vCPUs shared with other jobs, load ~1.5):
 ``build_fixtures(events=1_000_000)`` ~9 s (8.9 s CPU; 11.8 s without the GC pause), then
-``InMemoryStore(fixtures)`` ~3 s; RSS ~650 MB with both alive, ~770 MB after wide queries.
+``InMemoryStore(fixtures)`` ~5 s with its grid and catalog; RSS ~840 MB with both alive.
+Past the first 300, events spread over France (``WIDE_FROM_ID``), so the list near a city
+holds what it would in production; bench/README.md has the served figures.
 """
 
 from __future__ import annotations

@@ -173,8 +173,9 @@ def compile_fast(schema: Mapping[str, Any], detailed: OAS30Validator) -> FastVal
     """
     definition = {"$schema": "http://json-schema.org/draft-04/schema#",
                   **to_json_schema(dict(schema))}
-    formats = {name: functools.lru_cache(maxsize=FORMAT_CACHE_SIZE)(_format_check(name, detailed))
-               for name in _formats_of(definition, set())}
+    formats: dict[str, Callable[..., bool]] = {
+        name: functools.lru_cache(maxsize=FORMAT_CACHE_SIZE)(_format_check(name, detailed))
+        for name in _formats_of(definition, set())}
     validator = jsonschema_rs.Draft4Validator(definition, formats=formats, validate_formats=True)
     is_valid: FastValidator = validator.is_valid
     return is_valid

@@ -185,8 +185,8 @@ def page_public_events(
     scale: only the page is taken out of the catalog and ordered.
     """
     _check_query(query)
-    paging = paginate((), page, per_page)  # checks page and per_page like every list
-    offset = (paging.current_page - 1) * per_page
+    paginate((), page, per_page)  # refuses a bad page or page size, like every list
+    offset = (page - 1) * per_page
     total, events = store.public_events(query, now, offset, per_page)
     return counted_page(events, total, page, per_page)
 
