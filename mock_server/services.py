@@ -89,11 +89,21 @@ class Services:
             self.blobs.reset()
             self.activities.reset()
 
+    def _refuse_when_shared(self, action: str) -> None:
+        """Several workers share one state through SQLite; swapping in a new store in one of
+        them would leave the others on the old one, so these controls need a restart instead."""
+        if self.settings.shared_state:
+            raise RuleViolation(
+                f"{action} is not available with --workers > 1: restart the mock with the "
+                "--seed/--events (or --state-file) you want.", {"workers": [
+                    "state is shared between worker processes"]})
+
     def reseed(self, seed: int, events: int) -> None:
         """Replace the data with the fixtures of another seed or size (the new reset target).
 
         Uploads are forgotten, as on a reset. Raises ``RuleViolation`` for a bad size.
         """
+        self._refuse_when_shared("reseed")
         _check_fixture_size(seed, events)
         store, activities = _seeded_parts(seed, events, self.clock)
         with self.lock:
@@ -124,6 +134,7 @@ class Services:
         Every part is checked on a scratch copy before anything changes, so a bad document
         raises ``RuleViolation`` (422, ``errors`` naming the part) and leaves the mock as it was.
         """
+        self._refuse_when_shared("import")
         if not isinstance(document, Mapping):
             raise RuleViolation("The state document is invalid.",
                                 {"state": ["expected a JSON object"]})

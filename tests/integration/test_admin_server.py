@@ -59,7 +59,7 @@ class Admin:
 @pytest.fixture(scope="module")
 def mock(server_control: Any) -> Iterator[ServerProcess]:
     running = server_control.start("--events", "60", "--admin-key", KEY, "--cors-origin",
-                                   ORIGIN)
+                                   ORIGIN, "--access-log")
     yield running
     server_control.stop(running)
 
