@@ -153,16 +153,11 @@ class Exchange:
     @classmethod
     def from_response(cls, response: requests.Response) -> Exchange:
         request = response.request
-        body = request.body
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-        elif body is not None and not isinstance(body, bytes):
-            body = b"<streamed body>"
         return cls(
             method=request.method or "GET",
             url=request.url or "",
             request_headers={name: _text(value) for name, value in request.headers.items()},
-            request_body=body,
+            request_body=_body_bytes(request.body),
             status=response.status_code,
             reason=response.reason or "",
             response_headers=dict(response.headers),
@@ -174,16 +169,11 @@ class Exchange:
     def from_schemathesis(cls, response: Any) -> Exchange:
         """From a `schemathesis.Response` (what `case.call()` returns)."""
         request = response.request
-        body = request.body
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-        elif body is not None and not isinstance(body, bytes):
-            body = b"<streamed body>"
         return cls(
             method=request.method or "GET",
             url=request.url or "",
             request_headers={name: _text(value) for name, value in request.headers.items()},
-            request_body=body,
+            request_body=_body_bytes(request.body),
             status=response.status_code,
             reason=response.message or "",
             response_headers={name: ", ".join(values) for name, values in response.headers.items()},
@@ -513,6 +503,15 @@ class Target:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _body_bytes(body: Any) -> bytes | None:
+    """A prepared request's body as bytes (a streamed body cannot be shown again)."""
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if body is not None and not isinstance(body, bytes):
+        return b"<streamed body>"
+    return body
 
 
 def _text(value: str | bytes) -> str:

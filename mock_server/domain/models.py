@@ -245,31 +245,13 @@ class Event:
         }
 
     def to_state(self) -> dict[str, Any]:
-        """Lossless JSON form; ``places_taken`` is omitted since subscriptions determine it."""
-        return {
-            "id": self.id,
-            "title": self.title,
-            "status": self.status,
-            "description": self.description,
-            "start_date": format_datetime(self.start_date),
-            "end_date": format_datetime(self.end_date),
-            "publish_date": format_optional(self.publish_date),
-            "picture": self.picture,
-            "sport_id": self.sport_id,
-            "latitude": self.latitude,
-            "longitude": self.longitude,
-            "level": list(self.level),
-            "extra_location": copy_json(self.extra_location),
-            "age_min": self.age_min,
-            "age_max": self.age_max,
-            "slots_limit": self.slots_limit,
-            "owner_id": self.owner.id,
-            "owner_message": self.owner_message,
-            "equipment_provided": self.equipment_provided,
-            "equipment_required": self.equipment_required,
-            "equipment_linked": list(self.equipment_linked),
-            "subscription_disabled": self.subscription_disabled,
-        }
+        """Lossless JSON form: the payload with the owner's id instead of the owner, and
+        without ``slots``, since subscriptions determine the places taken."""
+        state = self.to_json()
+        del state["slots"]
+        del state["owner"]
+        state["owner_id"] = self.owner.id
+        return state
 
     @classmethod
     def from_state(cls, state: dict[str, Any], owner: User, places_taken: int = 0) -> Event:
