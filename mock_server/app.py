@@ -26,10 +26,11 @@ from mock_server.auth import AuthError
 from mock_server.calls import Call, Reply
 from mock_server.dispatch import Answer, ApiDispatcher, Incoming, Pipeline
 from mock_server.handlers import HANDLERS
+from mock_server.matching import segment_pattern
 from mock_server.services import Services, build_services
 from mock_server.settings import Settings
 from mock_server.shaping import error_body
-from mock_server.spec import Operation, load_spec
+from mock_server.spec import Operation, Spec, load_spec
 from mock_server.upload_compat import DocumentedCurlUpload
 from mock_server.validation import OperationValidator, RequestInvalid, compile_validators
 
@@ -94,20 +95,11 @@ class SchemaConverter(BaseConverter):
         self.regex = regex
 
 
-def _segment_regex(schema: Mapping[str, Any]) -> str:
-    if schema.get("type") == "integer":
-        return "[+-]?[0-9]+"
-    pattern = schema.get("pattern")
-    if pattern:
-        return pattern.removeprefix("^").removesuffix("$")
-    return r"[^/]+"
-
-
 def _flask_rule(operation: Operation) -> str:
     rule = operation.mock_path
     for parameter in operation.parameters:
         if parameter.location == "path":
-            regex = _segment_regex(parameter.schema)  # werkzeug takes the argument verbatim
+            regex = segment_pattern(parameter.schema)  # werkzeug takes it verbatim
             rule = rule.replace(f"{{{parameter.name}}}", f'<schema("{regex}"):{parameter.name}>')
     return rule
 
@@ -198,9 +190,9 @@ def _http_error_message(exc: HTTPException) -> str:
     return str(exc.description or exc.name)
 
 
-def _register_errors(app: Flask) -> None:
-    known = ", ".join(f"{m}/v1/..." if m == "/activities" else f"{m}/v2/..."
-                      for m in ("/activities", "/sportstrackingdata"))
+def _register_errors(app: Flask, spec: Spec) -> None:
+    roots = (f"{op.mount}/{op.path.split('/')[1]}/..." for op in spec.operations.values())
+    known = ", ".join(dict.fromkeys(roots))  # from the spec, in its order, each once
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
@@ -258,7 +250,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
 
     app.register_blueprint(files_blueprint(services))
     app.register_blueprint(swagger_blueprint(spec.document, api_key_hint=settings.api_keys[0]))
-    _register_errors(app)
+    _register_errors(app, spec)
     if not settings.cors_origins:  # CORS headers are added by a Flask hook (cors.py)
         app.wsgi_app = ApiDispatcher(  # type: ignore[method-assign]
             app.wsgi_app, spec.operations.values(), pipelines,

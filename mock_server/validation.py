@@ -208,10 +208,11 @@ def _cast(raw: str, schema: Mapping[str, Any]) -> Any:
     validator reports it with its usual message ("'abc' is not of type 'integer'").
     """
     kind = schema.get("type")
-    if kind == "integer" and INTEGER.match(raw.strip()):
-        return int(raw)
-    if kind == "number" and NUMBER.match(raw.strip()):
-        return int(raw) if INTEGER.match(raw.strip()) else float(raw)
+    text = raw.strip()
+    if kind == "integer" and INTEGER.match(text):
+        return int(text)
+    if kind == "number" and NUMBER.match(text):
+        return int(text) if INTEGER.match(text) else float(text)
     if kind == "boolean" and raw in ("true", "false"):
         return raw == "true"
     return raw
