@@ -8,10 +8,10 @@ import sys
 from collections.abc import Sequence
 from datetime import timedelta
 
-from mock_server.auth import DEFAULT_TOKEN_TTL, Tokens
-from mock_server.data import DEFAULT_USER_ID, build_fixtures
+from mock_server.api.auth import DEFAULT_TOKEN_TTL, Tokens
+from mock_server.domain.activities.models import User
 from mock_server.domain.clock import SystemClock
-from mock_server.domain.models import User
+from mock_server.seed.fixtures import DEFAULT_USER_ID, build_fixtures
 from mock_server.settings import ADMIN_KEY_ENV, API_KEYS_ENV, TOKEN_SECRET_ENV, Settings
 
 DEFAULTS = Settings()
@@ -141,8 +141,8 @@ def _serve(args: argparse.Namespace) -> int:
     import waitress
 
     from mock_server.app import create_app
-    from mock_server.controls import EXTENSION
-    from mock_server.state_file import StateFileError, on_termination
+    from mock_server.controls.install import EXTENSION
+    from mock_server.state.state_file import StateFileError, on_termination
 
     settings = Settings.from_environment(
         seed=args.seed, events=args.events, api_keys=args.api_keys,
@@ -237,8 +237,8 @@ def _proxy(args: argparse.Namespace) -> int:
 
     import waitress
 
-    from mock_server.proxy import ProxyApp
-    from mock_server.state_file import on_termination
+    from mock_server.controls.proxy import ProxyApp
+    from mock_server.state.state_file import on_termination
 
     routes = {}
     for item in args.route:

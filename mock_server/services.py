@@ -10,20 +10,18 @@ the lock; API requests never take it.
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_server.auth import ApiKeys, TokenClaims, Tokens
-from mock_server.data import build_fixtures
 from mock_server.domain.clock import Clock, SteerableClock
 from mock_server.domain.errors import RuleViolation
-from mock_server.domain.models import User
+from mock_server.domain.ports import Store
+from mock_server.domain.tracking.activities import TrackingActivities
+from mock_server.domain.tracking.blobs import BlobStore, InMemoryBlobStore
+from mock_server.seed.fixtures import build_fixtures
 from mock_server.settings import Settings
-from mock_server.store import InMemoryStore, Store
-from mock_server.tracking.activities import TrackingActivities
-from mock_server.tracking.blobs import InMemoryBlobStore
+from mock_server.state.memory import InMemoryStore
 
 # The fixture users' home places (Lille area), where their tracking activities start.
 LILLE = (50.6292, 3.0573)
@@ -33,49 +31,12 @@ MOCK_STATE_FORMAT = "mock-server-state/1"
 MAX_FIXTURE_EVENTS = 1_000_000
 
 
-class Users:
-    """Maps token claims to user records, registering unknown users of a real identity provider.
-
-    With signature checks on, a token can only name a fixture (or imported) user: a token for
-    nobody is a client bug worth a 401. With them off, a partner's real token must just work,
-    so its user is registered on first sight from the claims.
-    """
-
-    def __init__(self, store: Store, *, register_unknown: bool) -> None:
-        self._store = store
-        self._register_unknown = register_unknown
-
-    def caller_for(self, claims: TokenClaims) -> User | None:
-        user_id = api_user_id(claims.user_id)
-        user = self._store.get_user(user_id)
-        if user is not None or not self._register_unknown:
-            return user
-        with self._store.transaction():
-            user = self._store.get_user(user_id)
-            if user is None:
-                user = User(id=user_id, type=claims.user_type,
-                            name=claims.name or "Unknown user", external_id=claims.user_id)
-                self._store.add_user(user)
-        return user
-
-
-def api_user_id(subject: str) -> str:
-    """The API's user ids are uuids; a provider's other subjects map to a stable uuid5."""
-    try:
-        return str(uuid.UUID(subject))
-    except ValueError:
-        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"mock-server:user:{subject}"))
-
-
 @dataclass
 class Services:
     settings: Settings
     clock: Clock
     store: Store
-    users: Users
-    api_keys: ApiKeys
-    tokens: Tokens
-    blobs: InMemoryBlobStore
+    blobs: BlobStore
     activities: TrackingActivities
     #: The fixtures ``reset`` returns to: the settings' seed and size until a reseed.
     fixture_seed: int = 42
@@ -182,7 +143,6 @@ class Services:
     def _swap(self, store: Store, activities: TrackingActivities, seed: int,
               events: int) -> None:
         self.store = store
-        self.users = Users(store, register_unknown=not self.settings.verify_token_signature)
         self.activities = activities
         self.fixture_seed, self.fixture_events = seed, events
 
@@ -213,8 +173,8 @@ def build_services(settings: Settings) -> Services:
     store, activities = _seeded_parts(settings.seed, settings.events, clock)
     blobs: Any = InMemoryBlobStore(settings.upload_storage_bytes)
     if settings.shared_state:  # several worker processes: see store_sqlite.py
-        from mock_server.store import InMemoryStore as _Local
-        from mock_server.store_sqlite import share
+        from mock_server.state.memory import InMemoryStore as _Local
+        from mock_server.state.sqlite import share
 
         assert isinstance(store, _Local)
         store, activities, blobs = share(store, activities, settings.shared_state,
@@ -223,10 +183,6 @@ def build_services(settings: Settings) -> Services:
         settings=settings,
         clock=clock,
         store=store,
-        users=Users(store, register_unknown=not settings.verify_token_signature),
-        api_keys=ApiKeys(settings.api_keys),
-        tokens=Tokens(settings.token_secret, clock,
-                      verify_signature=settings.verify_token_signature),
         blobs=blobs,
         activities=activities,
         fixture_seed=settings.seed,

@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from mock_server.auth import DEFAULT_API_KEY, DEFAULT_TOKEN_SECRET
-
+#: The documents' own example key, so their curl commands work against the mock unchanged.
+DEFAULT_API_KEY = "aaa-bbb-ccc"
+#: The development secret of the mock's HS256 bearer tokens (>= 32 bytes, as HS256 wants).
+DEFAULT_TOKEN_SECRET = "mock-server-development-secret-change-me"
 API_KEYS_ENV = "MOCK_SERVER_API_KEYS"  # comma-separated, added to --api-key values
 TOKEN_SECRET_ENV = "MOCK_SERVER_TOKEN_SECRET"
 ADMIN_KEY_ENV = "MOCK_SERVER_ADMIN_KEY"

@@ -20,10 +20,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
 
-from mock_server.app import create_app
-from mock_server.auth import DEFAULT_API_KEY
-from mock_server.data import DEFAULT_USER_ID
+from mock_server.api.auth import Tokens
+from mock_server.app import CREDENTIALS, create_app
+from mock_server.seed.fixtures import DEFAULT_USER_ID
 from mock_server.services import Services
+from mock_server.settings import DEFAULT_API_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 OTHER_USER_ID = "4c68165b-3869-4c22-8098-a4a429c97509"  # a documented DKTCONNECT user
@@ -53,14 +54,19 @@ def services(app: Flask) -> Services:
 
 
 @pytest.fixture
-def headers_for(services: Services) -> Callable[..., dict[str, str]]:
+def tokens(app: Flask) -> Tokens:
+    return app.extensions[CREDENTIALS].tokens
+
+
+@pytest.fixture
+def headers_for(services: Services, tokens: Tokens) -> Callable[..., dict[str, str]]:
     """Headers of a call by a fixture user: the API key and that user's fresh token."""
 
     def make(user_id: str = DEFAULT_USER_ID, *, ttl: timedelta = timedelta(hours=1),
              api_key: str = DEFAULT_API_KEY) -> dict[str, str]:
         user = services.store.get_user(user_id)
         assert user is not None, user_id
-        token = services.tokens.issue(user.id, user.type, ttl=ttl)
+        token = tokens.issue(user.id, user.type, ttl=ttl)
         return {"X-Api-Key": api_key, "Authorization": f"Bearer {token}"}
 
     return make

@@ -1,7 +1,8 @@
 """Errors raised by the domain layer.
 
-Every error carries the HTTP status the documents assign to it, so the HTTP layer can turn any
-``DomainError`` into the one error body of DECISIONS.md without a mapping table of its own:
+Every error carries the HTTP status the documents assign to it (``mock_server.errors.ApiError``),
+so the HTTP layer turns any ``DomainError`` into the one error body of DECISIONS.md without a
+mapping table of its own:
 
     DomainError            (status, message, errors)
     ├── NotFound           404  the event/subscription does not exist *for this caller*
@@ -11,9 +12,12 @@ Every error carries the HTTP status the documents assign to it, so the HTTP laye
 
 from __future__ import annotations
 
+from mock_server.errors import ApiError
 
-class DomainError(Exception):
-    """Base of every error the domain raises on purpose (never a bug)."""
+
+class DomainError(ApiError):
+    """Base of every error the domain raises on purpose (never a bug); each subclass names
+    its status once, so raising one needs only the message."""
 
     status: int = 500
     default_message: str = "Internal Server Error"
@@ -21,12 +25,7 @@ class DomainError(Exception):
     def __init__(
         self, message: str | None = None, errors: dict[str, list[str]] | None = None
     ) -> None:
-        self.message: str = message or self.default_message
-        self.errors: dict[str, list[str]] | None = errors
-        super().__init__(self.message)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r}, errors={self.errors!r})"
+        super().__init__(type(self).status, message or self.default_message, errors)
 
 
 class NotFound(DomainError):

@@ -14,9 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mock_server.app import create_app
-from mock_server.auth import DEFAULT_API_KEY
-from mock_server.data import DEFAULT_USER_ID
+from mock_server.seed.fixtures import DEFAULT_USER_ID
 from mock_server.services import Services
+from mock_server.settings import DEFAULT_API_KEY
 
 ADMIN = {"X-Admin-Key": "admin-dev-key"}
 API_KEY = {"X-Api-Key": DEFAULT_API_KEY}

@@ -8,7 +8,7 @@ import time
 import pytest
 from flask.testing import FlaskClient
 
-from mock_server.faults import ConnectionDropped, parse_prefer
+from mock_server.controls.faults import ConnectionDropped, parse_prefer
 from mock_server.services import Services
 
 from .conftest import ADMIN, API_KEY, LILLE_QUERY, NEW_EVENT

@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 
+from mock_server.api.callers import api_user_id
 from mock_server.app import create_app
-from mock_server.auth import DEFAULT_API_KEY
-from mock_server.services import api_user_id
+from mock_server.settings import DEFAULT_API_KEY
 from tests.conftest import LILLE, OTHER_USER_ID
 
 EVENTS = "/activities/v1/events"

@@ -17,7 +17,7 @@ import pytest
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
-from mock_server.spec import load_spec
+from mock_server.openapi.spec import load_spec
 from tests.conftest import OTHER_USER_ID
 
 DOCUMENTS = Path(__file__).resolve().parents[2] / "fixtures" / "documents"

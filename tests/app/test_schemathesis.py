@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
 from mock_server.app import create_app
-from mock_server.auth import DEFAULT_API_KEY
-from mock_server.spec import load_spec
+from mock_server.openapi.spec import load_spec
+from mock_server.settings import DEFAULT_API_KEY
 
 DOCUMENTED_SUBSCRIBER = "4c68165b-3869-4c22-8098-a4a429c97509"
 RULE_BOUND_OPERATIONS = [
@@ -31,7 +31,7 @@ SERVICES = APP.extensions["mock_server"]
 # The caller is the documents' subscriber (4c68165b-...): the spec's examples subscribe that
 # user, so following addSubscriber's GetMySubscription link asks about the caller's own
 # subscription, the case the link describes.
-TOKEN = SERVICES.tokens.issue(DOCUMENTED_SUBSCRIBER, "DKTCONNECT")
+TOKEN = APP.extensions["mock_server.credentials"].tokens.issue(DOCUMENTED_SUBSCRIBER, "DKTCONNECT")
 # Credentials through schemathesis' own auth config, so its `ignored_auth` check knows which
 # credentials are the valid ones and can try invalid ones.
 CONFIG = SchemathesisConfig.from_str(f"""

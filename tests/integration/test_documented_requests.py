@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from mock_server.auth import DEFAULT_API_KEY, DEFAULT_TOKEN_SECRET, Tokens
-from mock_server.data import DEFAULT_USER_ID, build_fixtures
+from mock_server.api.auth import Tokens
 from mock_server.domain.clock import SystemClock
+from mock_server.seed.fixtures import DEFAULT_USER_ID, build_fixtures
+from mock_server.settings import DEFAULT_API_KEY, DEFAULT_TOKEN_SECRET
 
 pytestmark = pytest.mark.integration
 DOCUMENTS = Path(__file__).resolve().parents[2] / "fixtures" / "documents"

@@ -26,7 +26,7 @@ from flask import Flask, Response
 from waitress import wasyncore
 
 from mock_server.app import create_app
-from mock_server.proxy import VIOLATIONS_HEADER, ProxyApp
+from mock_server.controls.proxy import VIOLATIONS_HEADER, ProxyApp
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

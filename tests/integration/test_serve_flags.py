@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from mock_server.auth import DEFAULT_API_KEY
+from mock_server.settings import DEFAULT_API_KEY
 from tests.conftest import start_server, stop_server
 
 pytestmark = pytest.mark.integration

@@ -14,9 +14,10 @@ from datetime import timedelta
 import pytest
 import requests
 
-from mock_server.auth import DEFAULT_API_KEY, DEFAULT_TOKEN_SECRET, Tokens
-from mock_server.data import DEFAULT_USER_ID, build_fixtures
+from mock_server.api.auth import Tokens
 from mock_server.domain.clock import SystemClock
+from mock_server.seed.fixtures import DEFAULT_USER_ID, build_fixtures
+from mock_server.settings import DEFAULT_API_KEY, DEFAULT_TOKEN_SECRET
 from tests.conftest import ServerProcess, start_server, stop_server
 
 pytestmark = pytest.mark.integration

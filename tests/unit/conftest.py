@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from mock_server.store import InMemoryStore
-from mock_server.store_sqlite import SharedLog, SharedStore
+from mock_server.state.memory import InMemoryStore
+from mock_server.state.sqlite import SharedLog, SharedStore
 
 StoreFactory = Callable[..., Any]
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from mock_server.data import (
+from mock_server.domain.activities.events import EventQuery, get_event, list_public_events
+from mock_server.domain.activities.models import CANCELED, DKTCONNECT, FED, PENDING, PUBLISHED
+from mock_server.domain.geo import haversine_km
+from mock_server.seed.fixtures import (
     DEFAULT_USER_ID,
     FIXTURE_BASE_DATE,
     LILLE,
     SPORTS,
     build_fixtures,
 )
-from mock_server.domain.events import EventQuery, get_event, list_public_events
-from mock_server.domain.geo import haversine_km
-from mock_server.domain.models import CANCELED, DKTCONNECT, FED, PENDING, PUBLISHED
-from mock_server.store import InMemoryStore
+from mock_server.state.memory import InMemoryStore
 
 FIXTURES = build_fixtures(seed=42, events=300)
 

@@ -8,11 +8,11 @@ from datetime import timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mock_server.data import FIXTURE_BASE_DATE, build_fixtures
-from mock_server.domain.catalog import EventCatalog
-from mock_server.domain.events import EventQuery, event_order
+from mock_server.domain.activities.catalog import EventCatalog
+from mock_server.domain.activities.events import EventQuery, event_order
+from mock_server.domain.activities.models import CANCELED, PUBLISHED, Event
 from mock_server.domain.geo import haversine_km
-from mock_server.domain.models import CANCELED, PUBLISHED, Event
+from mock_server.seed.fixtures import FIXTURE_BASE_DATE, build_fixtures
 
 FIXTURES = build_fixtures(seed=11, events=3_000)
 NOW = FIXTURE_BASE_DATE

@@ -7,9 +7,7 @@ from typing import Any
 
 import pytest
 
-from mock_server.data import DEFAULT_USER_ID, FIXTURE_BASE_DATE, LILLE, build_fixtures
-from mock_server.domain.errors import Forbidden, NotFound, RuleViolation
-from mock_server.domain.events import (
+from mock_server.domain.activities.events import (
     EventQuery,
     cancel_event,
     create_event,
@@ -19,10 +17,12 @@ from mock_server.domain.events import (
     list_public_events,
     patch_event,
 )
+from mock_server.domain.activities.models import CANCELED, PENDING, PUBLISHED, User
+from mock_server.domain.activities.subscriptions import subscribe
+from mock_server.domain.errors import Forbidden, NotFound, RuleViolation
 from mock_server.domain.geo import haversine_km
-from mock_server.domain.models import CANCELED, PENDING, PUBLISHED, User
-from mock_server.domain.subscriptions import subscribe
-from mock_server.store import InMemoryStore
+from mock_server.seed.fixtures import DEFAULT_USER_ID, FIXTURE_BASE_DATE, LILLE, build_fixtures
+from mock_server.state.memory import InMemoryStore
 
 FIXTURES = build_fixtures(seed=42, events=300)
 NOW = FIXTURE_BASE_DATE

@@ -21,9 +21,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from mock_server.data import FIXTURE_BASE_DATE, LILLE, build_fixtures
-from mock_server.domain.errors import DomainError
-from mock_server.domain.events import (
+from mock_server.domain.activities.events import (
     EventQuery,
     cancel_event,
     create_event,
@@ -31,10 +29,12 @@ from mock_server.domain.events import (
     list_public_events,
     patch_event,
 )
+from mock_server.domain.activities.models import PUBLISHED
+from mock_server.domain.activities.subscriptions import subscribe, unsubscribe, update_subscription
+from mock_server.domain.errors import DomainError
 from mock_server.domain.geo import HALF_CIRCUMFERENCE_KM
-from mock_server.domain.models import PUBLISHED
-from mock_server.domain.subscriptions import subscribe, unsubscribe, update_subscription
-from mock_server.store import InMemoryStore
+from mock_server.seed.fixtures import FIXTURE_BASE_DATE, LILLE, build_fixtures
+from mock_server.state.memory import InMemoryStore
 
 FIXTURES = build_fixtures(seed=11, events=12)
 NOW = FIXTURE_BASE_DATE

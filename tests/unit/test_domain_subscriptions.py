@@ -9,18 +9,18 @@ from typing import Any
 
 import pytest
 
-from mock_server.data import DEFAULT_USER_ID, FIXTURE_BASE_DATE, build_fixtures
-from mock_server.domain.errors import DomainError, Forbidden, NotFound, RuleViolation
-from mock_server.domain.events import create_event
-from mock_server.domain.models import DKTCONNECT, User
-from mock_server.domain.subscriptions import (
+from mock_server.domain.activities.events import create_event
+from mock_server.domain.activities.models import DKTCONNECT, User
+from mock_server.domain.activities.subscriptions import (
     list_subscribers,
     my_subscription,
     subscribe,
     unsubscribe,
     update_subscription,
 )
-from mock_server.store import InMemoryStore
+from mock_server.domain.errors import DomainError, Forbidden, NotFound, RuleViolation
+from mock_server.seed.fixtures import DEFAULT_USER_ID, FIXTURE_BASE_DATE, build_fixtures
+from mock_server.state.memory import InMemoryStore
 
 FIXTURES = build_fixtures(seed=42, events=40)
 NOW = FIXTURE_BASE_DATE

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mock_server.matching import OperationMatcher
-from mock_server.spec import load_spec
+from mock_server.openapi.matching import OperationMatcher
+from mock_server.openapi.spec import load_spec
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ REDOCLY = "@redocly/cli@2"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("spec", ["openapi.yaml", "mock_server/admin-openapi.yaml"])
+@pytest.mark.parametrize("spec", ["openapi.yaml", "mock_server/controls/admin/admin-openapi.yaml"])
 def test_redocly_lint_reports_no_errors_and_no_warnings(spec: str) -> None:
     npx = shutil.which("npx")
     if npx is None:

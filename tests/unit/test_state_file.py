@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from mock_server.app import create_app
-from mock_server.controls import EXTENSION
-from mock_server.state_file import DebouncedWriter, StateFileError, atomic_write
+from mock_server.controls.install import EXTENSION
+from mock_server.state.state_file import DebouncedWriter, StateFileError, atomic_write
 
 ADMIN = {"X-Admin-Key": "admin-dev-key"}
 
@@ -32,7 +32,7 @@ def test_a_failed_write_keeps_the_previous_file(tmp_path: Path,
     def broken(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("mock_server.state_file.os.replace", broken)
+    monkeypatch.setattr("mock_server.state.files.os.replace", broken)
     with pytest.raises(OSError):
         atomic_write(target, b"bad")
     assert target.read_bytes() == b"good"

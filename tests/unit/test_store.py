@@ -8,12 +8,12 @@ from dataclasses import replace
 
 import pytest
 
-from mock_server.data import DEFAULT_USER_ID, FIXTURE_BASE_DATE, build_fixtures
+from mock_server.domain.activities.events import cancel_event, patch_event
+from mock_server.domain.activities.models import Child, Subscription, User
+from mock_server.domain.activities.subscriptions import subscribe, unsubscribe
 from mock_server.domain.errors import RuleViolation
-from mock_server.domain.events import cancel_event, patch_event
-from mock_server.domain.models import Child, Subscription, User
-from mock_server.domain.subscriptions import subscribe, unsubscribe
-from mock_server.store import STATE_FORMAT, InMemoryStore
+from mock_server.seed.fixtures import DEFAULT_USER_ID, FIXTURE_BASE_DATE, build_fixtures
+from mock_server.state.memory import STATE_FORMAT, InMemoryStore
 
 FIXTURES = build_fixtures(seed=3, events=120)
 NOW = FIXTURE_BASE_DATE

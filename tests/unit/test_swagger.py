@@ -18,7 +18,7 @@ import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 
-from mock_server.swagger import DEVELOPMENT_API_KEY, same_origin_spec, swagger_blueprint
+from mock_server.web.swagger import DEVELOPMENT_API_KEY, same_origin_spec, swagger_blueprint
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi.yaml"
 PAGE_URLS = ("/activities/api/swagger", "/activities/api/swagger/")

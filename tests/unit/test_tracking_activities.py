@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from mock_server.domain.clock import VirtualClock
 from mock_server.domain.errors import Forbidden, NotFound, RuleViolation
-from mock_server.tracking.activities import (
+from mock_server.domain.tracking.activities import (
     FIXTURE_SPORTS,
     MAX_IMAGES,
     ActivityForbidden,
@@ -25,7 +25,7 @@ from mock_server.tracking.activities import (
     build_activities,
     thumbnail_path,
 )
-from mock_server.tracking.referentials import DATATYPES, activity_label
+from mock_server.domain.tracking.referentials import DATATYPES, activity_label
 
 USERS = [
     ("820d0aa7013969", 50.741407, 3.237637),  # Lille area, like the documented example

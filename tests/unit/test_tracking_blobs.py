@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mock_server.tracking.blobs import BlobStore, InMemoryBlobStore, is_valid_digest
-from mock_server.tracking.uploads import UploadRejected, check_upload
+from mock_server.domain.tracking.blobs import BlobStore, InMemoryBlobStore, is_valid_digest
+from mock_server.domain.tracking.uploads import UploadRejected, check_upload
 
 
 def sha1(data: bytes) -> str:

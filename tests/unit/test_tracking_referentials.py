@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.tracking.activities import FIXTURE_SPORTS
-from mock_server.tracking.referentials import (
+from mock_server.domain.tracking.activities import FIXTURE_SPORTS
+from mock_server.domain.tracking.referentials import (
     DATATYPES,
     SPORTS,
     activity_label,

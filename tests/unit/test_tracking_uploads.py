@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from mock_server.domain.errors import DomainError
-from mock_server.tracking.uploads import (
+from mock_server.domain.tracking.uploads import (
     ACCEPTED_EXTENSIONS,
     MAX_PHOTO_BYTES,
     THUMBNAIL_RECOMMENDED_BYTES,

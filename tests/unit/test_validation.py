@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from mock_server.app import create_app
-from mock_server.spec import load_spec
-from mock_server.validation import CompiledSchema, compile_validators, to_json_schema
+from mock_server.openapi.spec import load_spec
+from mock_server.openapi.validation import CompiledSchema, compile_validators, to_json_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = ROOT / "fixtures" / "documents"
@@ -88,7 +88,7 @@ def test_fast_and_detailed_agree_on_real_responses() -> None:
     client = app.test_client()
     services = app.extensions["mock_server"]
     user = services.store.get_user("28cce8e0-2d57-4e54-8888-2fc69690aeeb")
-    token = services.tokens.issue(user.id, user.type)
+    token = app.extensions["mock_server.credentials"].tokens.issue(user.id, user.type)
     headers = {"X-Api-Key": "aaa-bbb-ccc", "Authorization": f"Bearer {token}"}
     validators = compile_validators(load_spec())
     for operation_id, path in [

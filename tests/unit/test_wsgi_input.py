@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from mock_server.wsgi_input import replay_input
+from mock_server.api.wsgi_input import replay_input
 
 
 class Socketish(io.RawIOBase):

@@ -1,0 +1,85 @@
+"""The request pipeline of one API operation, written once for every way a request arrives.
+
+In this order, as connexion documents its own: API key -> bearer token -> request validation
+(compiled from the spec) -> handler (domain and state) -> response validation (on by default)
+-> JSON. Every refusal on the way is an ``ApiError`` and becomes the spec's one error body with
+its status; the Flask view (``flask_adapter``) and the WSGI fast path (``fastpath``) both call
+the pipeline, so the two answer byte for byte the same.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+
+import orjson
+
+from mock_server.api.auth import Credentials
+from mock_server.api.callers import caller_for
+from mock_server.api.calls import Call, Reply
+from mock_server.api.requests import Answer, Incoming, Pipeline
+from mock_server.api.shaping import error_body
+from mock_server.errors import ApiError
+from mock_server.openapi.spec import Operation
+from mock_server.openapi.validation import OperationValidator
+from mock_server.services import Services
+
+log = logging.getLogger("mock_server")
+Handler = Callable[[Services, Call], Reply]
+
+
+def error_answer(status: int, message: str,
+                 errors: Mapping[str, list[str]] | None = None) -> Answer:
+    return Answer(status, orjson.dumps(error_body(status, message, errors)), {})
+
+
+def answer_for(error: ApiError) -> Answer:
+    """The spec's error body for a refusal, whichever layer raised it."""
+    return error_answer(error.status, error.message, error.errors)
+
+
+def unhandled_answer(method: str, path: str, exc: BaseException) -> Answer:
+    """A bug, never a refusal: logged with its traceback, answered with the JSON 500."""
+    log.error("unhandled error on %s %s", method, path, exc_info=exc)
+    return error_answer(500, f"Internal server error: {type(exc).__name__}.")
+
+
+def make_pipeline(operation: Operation, validator: OperationValidator, handler: Handler,
+                  services: Services, credentials: Credentials, *,
+                  validate_responses: bool) -> Pipeline:
+    """The pipeline of one operation, compiled once at start."""
+
+    def run(incoming: Incoming) -> Answer:
+        try:
+            credentials.api_keys.check(incoming.view.header_value("X-Api-Key"))
+            caller = None
+            if operation.needs_bearer:
+                claims = credentials.tokens.verify(incoming.view.header_value("Authorization"))
+                caller = caller_for(services.store, claims,
+                                    register_unknown=credentials.register_unknown_users)
+            valid = validator.validate_request(incoming.view, incoming.path_values)
+            call = Call(
+                operation=operation,
+                path=valid.path,
+                query=valid.query,
+                headers=valid.headers,
+                body=valid.body,
+                caller=caller,
+                now=services.clock.now(),
+                base_url=incoming.base_url,
+                api_path=incoming.path[len(operation.mount):],
+                query_string=incoming.query_string,
+                files=incoming.files,
+            )
+            reply = handler(services, call)
+        except ApiError as exc:
+            return answer_for(exc)
+        if validate_responses:
+            problems = validator.response_errors(reply.status, reply.body)
+            if problems:
+                log.error("%s answered off-spec: %s", operation.operation_id, problems)
+                return error_answer(500, "The mock produced a response that breaks the spec: "
+                                    + "; ".join(problems[:5]))
+        return Answer(reply.status, orjson.dumps(reply.body), dict(reply.headers))
+
+    return run

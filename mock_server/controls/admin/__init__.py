@@ -1,0 +1,1 @@
+"""The admin API: a blueprint skeleton and the routes of each control."""

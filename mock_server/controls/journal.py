@@ -1,0 +1,473 @@
+"""The request journal: what every client sent and what it got back, as wiremock keeps it.
+
+``JournalMiddleware`` is the outermost WSGI layer (outside the fault injection), so it records
+what the client saw: an injected status, an added latency (in ``duration_ms``), a dropped
+connection (``status`` null, ``error`` set). Each exchange keeps the method, path, query, request
+headers with secrets masked, up to ``body_limit`` bytes of each body, the status, the response
+headers, the timing, the operation the request matched and, behind the validation proxy, the
+contract violations found. The same layer writes the structured access log line.
+
+Memory is bounded: a ``deque`` of ``size`` exchanges (the oldest go first) plus a second one for
+requests that matched no operation, so a flood of good traffic cannot push the misses out; their
+nearest operation (``OperationMatcher.nearest``) is computed when someone reads them, never while
+serving. Recording costs a (cached) operation match, a C-speed copy of the environ, a few
+attribute writes and one lock: about 7 us a request with the fault layer, measured. Headers
+are picked out and masked, and bodies decoded, only when someone reads the journal.
+"""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import itertools
+import logging
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+
+from mock_server.api.wsgi_input import replay_input
+from mock_server.openapi.matching import NearMiss, OperationMatch, OperationMatcher
+
+#: What an inner layer finds in the WSGI environ (and may add to it).
+ENV_OPERATION = "mock_server.operation"  # OperationMatch | None, set by the journal
+ENV_REQUEST_ID = "mock_server.request_id"  # str, set by the journal
+ENV_FAULT = "mock_server.fault"  # str, set by the fault layer when it changed the answer
+ENV_VIOLATIONS = "mock_server.violations"  # list of dicts, set by the validation proxy
+ENV_ERROR = "mock_server.error"  # str, why there is no normal response
+ENV_ROUTED = "mock_server.routed"  # True when the app matched a route of its own
+
+MASK = "****"
+#: Request headers whose values never appear in the journal or the access log.
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "x-admin-key",
+                            "cookie"})
+SECRET_RESPONSE_HEADERS = frozenset({"set-cookie"})
+DEFAULT_SIZE = 1000
+DEFAULT_BODY_LIMIT = 16 * 1024
+ADMIN_PREFIX = "/__admin"
+_TEXTUAL = re.compile(r"json|text/|xml|x-www-form-urlencoded|javascript|yaml", re.IGNORECASE)
+
+access_log = logging.getLogger("mock_server.access")
+
+
+def mask_header(name: str, value: str) -> str:
+    """``Bearer ****`` for a bearer token, ``****`` for any other secret header."""
+    lowered = name.lower()
+    if lowered not in SECRET_HEADERS and lowered not in SECRET_RESPONSE_HEADERS:
+        return value
+    scheme, _, rest = value.partition(" ")
+    if lowered in ("authorization", "proxy-authorization") and rest:
+        return f"{scheme} {MASK}"
+    return MASK
+
+
+class Exchange:
+    """One request and its response. Mutable until the response body has been sent."""
+
+    __slots__ = (
+        "id", "request_id", "started", "method", "path", "query_string", "request_headers",
+        "request_body", "request_size", "operation_id", "path_values", "unmatched", "status",
+        "response_headers", "response_body", "response_size", "duration_ms", "fault", "error",
+        "violations", "complete", "_near_miss",
+    )
+
+    def __init__(self) -> None:
+        self.id = 0
+        self.request_id = ""
+        self.started = 0.0
+        self.method = ""
+        self.path = ""
+        self.query_string = ""
+        self.request_headers: dict[str, Any] = {}  # the request's environ (see _request_headers)
+        self.request_body = b""
+        self.request_size = 0
+        self.operation_id: str | None = None
+        self.path_values: dict[str, str] | None = None
+        self.unmatched = False
+        self.status: int | None = None
+        self.response_headers: list[tuple[str, str]] = []
+        self.response_body = b""
+        self.response_size = 0
+        self.duration_ms = 0.0
+        self.fault: str | None = None
+        self.error: str | None = None
+        self.violations: list[dict[str, Any]] = []
+        self.complete = False
+        self._near_miss: NearMiss | None = None
+
+    def near_miss(self, matcher: OperationMatcher | None) -> NearMiss | None:
+        if self._near_miss is None and self.unmatched and matcher is not None:
+            self._near_miss = matcher.nearest(self.method, self.path)
+        return self._near_miss
+
+    def to_json(self, matcher: OperationMatcher | None = None) -> dict[str, Any]:
+        request_type = self.request_headers.get("CONTENT_TYPE") or None
+        response_type = _header(self.response_headers, "content-type")
+        body: dict[str, Any] = {
+            "id": self.id,
+            "request_id": self.request_id,
+            "time": datetime.fromtimestamp(self.started, UTC).isoformat(timespec="milliseconds")
+                    .replace("+00:00", "Z"),
+            "operationId": self.operation_id,
+            "request": {
+                "method": self.method,
+                "path": self.path,
+                "query_string": self.query_string,
+                "query": parse_qs(self.query_string, keep_blank_values=True),
+                "headers": {name: mask_header(name, value) for name, value in
+                            ((_header_name(key), value)
+                             for key, value in _header_items(self.request_headers))},
+                **_body_fields(self.request_body, self.request_size, request_type),
+            },
+            "response": None if self.status is None else {
+                "status": self.status,
+                "headers": {name: mask_header(name, value)
+                            for name, value in self.response_headers},
+                **_body_fields(self.response_body, self.response_size, response_type),
+            },
+            "duration_ms": round(self.duration_ms, 3),
+            "fault": self.fault,
+            "error": self.error,
+            "complete": self.complete,
+        }
+        if self.violations:
+            body["violations"] = list(self.violations)
+        if self.unmatched:
+            miss = self.near_miss(matcher)
+            body["nearest"] = None if miss is None else miss.to_json()
+        return body
+
+
+def _header(headers: list[tuple[str, str]], wanted: str) -> str | None:
+    for name, value in headers:
+        if name.lower() == wanted:
+            return value
+    return None
+
+
+def _body_fields(data: bytes, size: int, content_type: str | None) -> dict[str, Any]:
+    fields: dict[str, Any] = {"body_size": size, "body_truncated": size > len(data)}
+    if not data:
+        fields["body"] = None if size == 0 else ""
+    elif content_type is None or _TEXTUAL.search(content_type):
+        fields["body"] = data.decode("utf-8", errors="replace")
+    else:
+        fields["body"] = None
+        fields["body_base64"] = base64.b64encode(data).decode("ascii")
+    return fields
+
+
+@dataclass(frozen=True)
+class JournalFilter:
+    """Which exchanges a journal query selects; every given criterion must hold."""
+
+    path: str | None = None  # exact path, or a glob (``*`` and ``?``) when it has one
+    method: str | None = None
+    status: str | None = None  # "404", or a class such as "4xx"
+    operation_id: str | None = None
+    since: int | None = None  # exchanges with a larger id
+    unmatched: bool | None = None
+    faulted: bool | None = None  # a fault or Prefer override changed the answer
+    violating: bool | None = None  # the validation proxy found violations
+
+    @classmethod
+    def from_query(cls, args: Mapping[str, str]) -> JournalFilter:
+        """From query parameters; ``ValueError`` naming the parameter for a bad value."""
+        status = args.get("status")
+        if status is not None and not re.fullmatch(r"[1-5]([0-9]{2}|xx|XX)", status):
+            raise ValueError("status: a status (404) or a class (4xx)")
+        since = args.get("since")
+        if since is not None and not since.isdigit():
+            raise ValueError("since: an exchange id (a non-negative integer)")
+        return cls(
+            path=args.get("path") or None,
+            method=(args.get("method") or "").upper() or None,
+            status=status.lower() if status else None,
+            operation_id=args.get("operationId") or args.get("operation_id") or None,
+            since=int(since) if since is not None else None,
+            unmatched=_flag(args, "unmatched"),
+            faulted=_flag(args, "faulted"),
+            violating=_flag(args, "violating"),
+        )
+
+    def compile(self) -> Callable[[Exchange], bool]:
+        path_test: Callable[[str], bool] | None = None
+        if self.path is not None:
+            if any(c in self.path for c in "*?["):
+                path_test = re.compile(fnmatch.translate(self.path)).match  # type: ignore[assignment]
+            else:
+                wanted = self.path
+                path_test = wanted.__eq__
+        status_test: Callable[[int | None], bool] | None = None
+        if self.status is not None:
+            if self.status.endswith("xx"):
+                first = int(self.status[0])
+                status_test = lambda s: s is not None and s // 100 == first  # noqa: E731
+            else:
+                code = int(self.status)
+                status_test = code.__eq__
+
+        def accepts(ex: Exchange) -> bool:
+            return not (
+                (path_test is not None and not path_test(ex.path))
+                or (self.method is not None and ex.method != self.method)
+                or (status_test is not None and not status_test(ex.status))
+                or (self.operation_id is not None and ex.operation_id != self.operation_id)
+                or (self.since is not None and ex.id <= self.since)
+                or (self.unmatched is not None and ex.unmatched != self.unmatched)
+                or (self.faulted is not None and (ex.fault is not None) != self.faulted)
+                or (self.violating is not None and bool(ex.violations) != self.violating)
+            )
+
+        return accepts
+
+
+def _flag(args: Mapping[str, str], name: str) -> bool | None:
+    value = args.get(name)
+    if value is None or value == "":
+        return None
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise ValueError(f"{name}: true or false")
+
+
+class Journal:
+    """A bounded, thread-safe record of exchanges, in arrival order."""
+
+    def __init__(self, size: int = DEFAULT_SIZE, body_limit: int = DEFAULT_BODY_LIMIT,
+                 matcher: OperationMatcher | None = None) -> None:
+        if size < 0 or body_limit < 0:
+            raise ValueError("journal size and body limit must be >= 0")
+        self.size = size
+        self.body_limit = body_limit
+        self.matcher = matcher
+        self._lock = threading.Lock()
+        self._exchanges: deque[Exchange] = deque(maxlen=size)
+        self._unmatched: deque[Exchange] = deque(maxlen=size)
+        self._ids = itertools.count(1)
+        self._recorded = 0
+
+    def record(self, exchange: Exchange) -> None:
+        if self.size == 0:
+            return
+        with self._lock:
+            exchange.id = next(self._ids)
+            self._recorded += 1
+            self._exchanges.append(exchange)
+            if exchange.unmatched:
+                self._unmatched.append(exchange)
+
+    def select(self, criteria: JournalFilter = JournalFilter(),
+               limit: int | None = None) -> list[Exchange]:
+        """Matching exchanges, oldest first; ``limit`` keeps the most recent ones."""
+        accepts = criteria.compile()
+        source = self._unmatched if criteria.unmatched else self._exchanges
+        with self._lock:
+            snapshot = list(source)
+        found = [ex for ex in snapshot if accepts(ex)]
+        if limit is not None and len(found) > limit:
+            found = found[len(found) - limit:]
+        return found
+
+    def count(self, criteria: JournalFilter = JournalFilter()) -> int:
+        return len(self.select(criteria))
+
+    def clear(self) -> int:
+        """Forget every exchange; returns how many were kept."""
+        with self._lock:
+            dropped = len(self._exchanges)
+            self._exchanges.clear()
+            self._unmatched.clear()
+            return dropped
+
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            return {
+                "size": self.size,
+                "body_limit": self.body_limit,
+                "kept": len(self._exchanges),
+                "unmatched_kept": len(self._unmatched),
+                "recorded": self._recorded,
+                "evicted": self._recorded - len(self._exchanges),
+            }
+
+
+def _read_head(stream: Any, wanted: int) -> bytes:
+    parts = []
+    while wanted > 0:
+        data = stream.read(wanted)
+        if not data:
+            break
+        parts.append(data)
+        wanted -= len(data)
+    return b"".join(parts)
+
+
+_request_ids = itertools.count(1)
+
+
+class JournalMiddleware:
+    """WSGI layer recording each exchange in a ``Journal`` and writing the access log.
+
+    ``skip_prefix`` requests (the admin API) are logged but not journaled. ``add_request_id``
+    adds an ``X-Request-Id`` response header (the client's own, when it sent one); the proxy
+    turns it off so upstream responses pass through unchanged.
+    """
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], journal: Journal, *,
+                 skip_prefix: str | None = ADMIN_PREFIX, add_request_id: bool = True,
+                 logger: logging.Logger = access_log) -> None:
+        self.app = app
+        self.journal = journal
+        self.matcher = journal.matcher
+        self.skip_prefix = skip_prefix
+        self.add_request_id = add_request_id
+        self.logger = logger
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        started = time.time()
+        clock = time.perf_counter()
+        path = environ.get("PATH_INFO", "") or "/"
+        method = environ.get("REQUEST_METHOD", "GET")
+        record = self.journal.size > 0 and not (
+            self.skip_prefix is not None and path.startswith(self.skip_prefix))
+        request_id = environ.get("HTTP_X_REQUEST_ID") or f"{next(_request_ids):08x}"
+        environ[ENV_REQUEST_ID] = request_id
+        match = self.matcher.match(method, path) if self.matcher is not None else None
+        environ[ENV_OPERATION] = match
+
+        exchange = Exchange()
+        exchange.request_id = request_id
+        exchange.started = started
+        exchange.method = method
+        exchange.path = path
+        exchange.query_string = environ.get("QUERY_STRING", "")
+        if match is not None:
+            exchange.operation_id = match.operation.operation_id
+            exchange.path_values = match.path_values
+        if record:
+            exchange.request_headers = _request_headers(environ)
+            exchange.request_body, exchange.request_size = self._read_body(environ)
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            exchange.status = int(status[:3])
+            if self.add_request_id:  # the app never sets it; the proxy passes upstream's on
+                headers = [*headers, ("X-Request-Id", request_id)]
+            exchange.response_headers = headers
+            return start_response(status, headers, exc_info)
+
+        # The mock's answers are small and already in memory (uploads are capped at 3 MiB), so
+        # the body is collected here: the exchange is complete, with its body and full timing,
+        # before the server sends a byte, whatever the server or test client does next.
+        try:
+            result = self.app(environ, capture)
+            try:
+                body = b"".join(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        except BaseException as exc:
+            exchange.error = environ.get(ENV_ERROR) or f"{type(exc).__name__}: {exc}"
+            self._finish(exchange, environ, match, clock, record)
+            raise
+        exchange.response_size = len(body)
+        if record:
+            exchange.response_body = body[: self.journal.body_limit]
+        self._finish(exchange, environ, match, clock, record)
+        return [body]
+
+    def _read_body(self, environ: dict[str, Any]) -> tuple[bytes, int]:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return b"", 0
+        if length <= 0:
+            return b"", 0
+        stream = environ["wsgi.input"]
+        head = _read_head(stream, min(length, self.journal.body_limit))
+        replay_input(environ, head)
+        return head, length
+
+    def _finish(self, exchange: Exchange, environ: dict[str, Any],
+                match: OperationMatch | None, clock: float, record: bool) -> None:
+        exchange.duration_ms = (time.perf_counter() - clock) * 1000
+        exchange.complete = exchange.error is None
+        exchange.fault = environ.get(ENV_FAULT)
+        exchange.violations = environ.get(ENV_VIOLATIONS) or []
+        if exchange.error is None and environ.get(ENV_ERROR):
+            exchange.error = environ[ENV_ERROR]
+        if match is None and not _routed(environ):
+            exchange.unmatched = True
+        if record:
+            self.journal.record(exchange)
+        if self.logger.isEnabledFor(logging.INFO):
+            self.logger.info(access_line(exchange))
+
+
+def _routed(environ: Mapping[str, Any]) -> bool:
+    """Whether the app matched a route of its own (files, Swagger UI) to this request.
+
+    The app says so in ``environ[ENV_ROUTED]`` (`controls.py` registers the hook), since a
+    request that is no API operation is only a miss if nothing else served it.
+    """
+    return bool(environ.get(ENV_ROUTED))
+
+
+#: Environ entries that hold the server's objects (streams, sockets, channels), dropped from the
+#: journal's copy so that a kept exchange never keeps a connection's buffers alive.
+_SERVER_OBJECTS = ("wsgi.input", "wsgi.errors", "wsgi.file_wrapper", "waitress.client_disconnected",
+                   "gunicorn.socket", "werkzeug.request", "werkzeug.socket", ENV_OPERATION)
+
+
+def _request_headers(environ: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the environ: a C-speed copy now, the headers picked out when someone reads.
+
+    (Filtering ~25 keys in Python costs more than the rest of the journal's work together.)
+    """
+    kept = dict(environ)
+    for key in _SERVER_OBJECTS:
+        kept.pop(key, None)
+    return kept
+
+
+def _header_items(environ: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [(key, value) for key, value in environ.items()
+            if isinstance(value, str) and (key.startswith("HTTP_") or (
+                key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value))]
+
+
+def _header_name(key: str) -> str:
+    return (key[5:] if key[:5] == "HTTP_" else key).replace("_", "-").title()
+
+
+def access_line(exchange: Exchange) -> str:
+    """The access log line of an exchange: one JSON object, secrets never included."""
+    line: dict[str, Any] = {
+        "time": datetime.fromtimestamp(exchange.started, UTC).isoformat(timespec="milliseconds")
+                .replace("+00:00", "Z"),
+        "request_id": exchange.request_id,
+        "method": exchange.method,
+        "path": exchange.path,
+        "query": exchange.query_string or None,
+        "status": exchange.status,
+        "duration_ms": round(exchange.duration_ms, 3),
+        "bytes": exchange.response_size,
+        "operationId": exchange.operation_id,
+    }
+    if exchange.fault:
+        line["fault"] = exchange.fault
+    if exchange.error:
+        line["error"] = exchange.error
+    if exchange.violations:
+        line["violations"] = len(exchange.violations)
+    return orjson.dumps(line).decode()
