@@ -15,7 +15,8 @@ from mock_server.app import create_app
 
 from .conftest import ADMIN, API_KEY, LILLE_QUERY
 
-ADMIN_SPEC = Path(__file__).resolve().parents[2] / "mock_server" / "controls" / "admin" / "admin-openapi.yaml"
+ADMIN_SPEC = (Path(__file__).resolve().parents[2] / "mock_server" / "controls" / "admin"
+              / "admin-openapi.yaml")
 
 
 def admin_rules(app: Flask) -> list[tuple[str, str]]:
