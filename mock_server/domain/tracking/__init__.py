@@ -1,10 +1,10 @@
 """The Sports Tracking Data API's domain: uploads, their storage, activities, map thumbnails.
 
-Plain Python, no Flask: the HTTP layer (``mock_server.handlers``) turns these calls and their
+Plain Python, no Flask: the HTTP layer (``mock_server.api.handlers``) turns these calls and their
 exceptions into responses. Every exception here is a ``mock_server.domain.errors.DomainError``
 carrying its HTTP status:
 
-    UploadRejected     413 / 422 (check_upload, read_limited), 507 (InMemoryBlobStore.put)
+    UploadRejected     413 / 422 (check_upload, read_limited), 507 (storage_full: the cap)
     ActivityNotFound   404
     ActivityForbidden  403
     ActivityRejected   422, ``errors`` names the field (``images[0]``, ``thumbnail``)
@@ -27,9 +27,11 @@ from mock_server.domain.tracking.activities import (
 )
 from mock_server.domain.tracking.blobs import (
     DEFAULT_MAX_TOTAL_BYTES,
-    BlobStore,
-    InMemoryBlobStore,
+    blobs_from_snapshot,
+    blobs_to_snapshot,
+    content_digest,
     is_valid_digest,
+    storage_full,
 )
 from mock_server.domain.tracking.paths import thumbnail_path
 from mock_server.domain.tracking.referentials import (
@@ -72,9 +74,7 @@ __all__ = [
     "ActivityForbidden",
     "ActivityNotFound",
     "ActivityRejected",
-    "BlobStore",
     "Datatype",
-    "InMemoryBlobStore",
     "ReadableStream",
     "TrackingActivities",
     "TrackingActivity",
@@ -82,6 +82,10 @@ __all__ = [
     "UploadKind",
     "UploadRejected",
     "activity_label",
+    "blobs_from_snapshot",
+    "blobs_to_snapshot",
+    "content_digest",
+    "storage_full",
     "build_activities",
     "check_upload",
     "format_timestamp",

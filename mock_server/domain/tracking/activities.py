@@ -19,14 +19,14 @@ import dataclasses
 import math
 import random
 import re
-import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mock_server.domain.clock import Clock, SystemClock
 from mock_server.domain.errors import Forbidden, NotFound, RuleViolation
+from mock_server.domain.ports import ActivityStore
 from mock_server.domain.tracking.paths import thumbnail_path
 from mock_server.domain.tracking.referentials import activity_label, sport_iri
 
@@ -41,6 +41,10 @@ __all__ = [
     "ActivityRejected",
     "TrackingActivities",
     "TrackingActivity",
+    "activities_from_snapshot",
+    "activities_to_snapshot",
+    "activity_from_state",
+    "activity_to_state",
     "build_activities",
     "format_timestamp",
     "parse_timestamp",
@@ -202,55 +206,32 @@ def _absolute(base_url: str, url: str) -> str:
 
 
 class TrackingActivities:
-    """The mock's activities: thread-safe, resettable to its fixtures, exportable.
+    """The tracking API's rules over an ``ActivityStore``: who may read or change what.
 
-    Every read returns a copy, so a handler can never change the store outside the lock.
+    The store (``mock_server.state``) keeps the activities and their thumbnail history and
+    hands out copies; these rules decide, and raise the documented errors.
     """
 
-    def __init__(
-        self,
-        activities: Iterable[TrackingActivity] = (),
-        *,
-        clock: Clock | None = None,
-    ) -> None:
-        self._lock = threading.RLock()
+    def __init__(self, store: ActivityStore, clock: Clock | None = None) -> None:
+        self.store = store
         self._clock: Clock = clock or SystemClock()
-        self._initial = [copy.deepcopy(activity) for activity in activities]
-        self._by_id: dict[str, TrackingActivity] = {}
-        self._history: dict[str, list[str]] = {}
-        self.reset()
-
-    @classmethod
-    def from_fixtures(
-        cls,
-        seed: int | str,
-        users: Sequence[tuple[str, float, float]],
-        per_user: int = 3,
-        *,
-        now: datetime = FIXTURE_ANCHOR,
-        clock: Clock | None = None,
-    ) -> TrackingActivities:
-        """A store holding ``build_activities(seed, users, per_user)``; ``reset`` returns to it."""
-        return cls(build_activities(seed, users, per_user, now=now), clock=clock)
 
     def __len__(self) -> int:
-        with self._lock:
-            return len(self._by_id)
+        return self.store.count()
 
     def add(self, activity: TrackingActivity) -> None:
         """Store a new activity; a token already in use is a programming error."""
-        with self._lock:
-            if activity.id in self._by_id:
+        with self.store.transaction():
+            if self.store.get(activity.id) is not None:
                 raise ValueError(f"activity {activity.id!r} already exists")
-            self._by_id[activity.id] = copy.deepcopy(activity)
+            self.store.put(activity, [])
 
     def get(self, token: str, caller_user_id: str | None = None) -> TrackingActivity:
         """The activity ``token``; with ``caller_user_id``, only if it is the caller's.
 
         Raises ``ActivityNotFound`` or ``ActivityForbidden``.
         """
-        with self._lock:
-            return copy.deepcopy(self._owned(token, caller_user_id))
+        return self._owned(token, caller_user_id)
 
     def list_for_user(
         self, user_id: str, page: int = 1, per_page: int = DEFAULT_PER_PAGE
@@ -261,16 +242,14 @@ class TrackingActivities:
         """
         if page < 1 or per_page < 1:
             raise ValueError("page and per_page start at 1")
-        with self._lock:
-            mine = [a for a in self._by_id.values() if a.user_id == user_id]
-            mine.sort(key=lambda a: (a.startdate, a.id), reverse=True)
-            start = (page - 1) * per_page
-            return [copy.deepcopy(a) for a in mine[start : start + per_page]]
+        mine = self.store.of_user(user_id)
+        mine.sort(key=lambda a: (a.startdate, a.id), reverse=True)
+        start = (page - 1) * per_page
+        return mine[start : start + per_page]
 
     def count_for_user(self, user_id: str) -> int:
         """How many activities the user has (for pagination headers or links)."""
-        with self._lock:
-            return sum(1 for a in self._by_id.values() if a.user_id == user_id)
+        return len(self.store.of_user(user_id))
 
     def update(
         self,
@@ -288,33 +267,32 @@ class TrackingActivities:
         """
         new_images = None if images is None else _checked_images(images)
         new_thumbnail = None if thumbnail is None else _checked_url("thumbnail", thumbnail)
-        with self._lock:
+        with self.store.transaction():
             activity = self._owned(token, caller_user_id)
+            history = self.store.history(token)
             if new_images is not None:
                 activity.images = new_images
             if new_thumbnail is not None and new_thumbnail != activity.thumbnail:
-                history = self._history.setdefault(token, [])
                 if activity.thumbnail is not None and activity.thumbnail not in history:
                     history.append(activity.thumbnail)
                 activity.thumbnail = new_thumbnail
             if new_images is not None or new_thumbnail is not None:
                 now = self._clock.now().replace(microsecond=0)
                 activity.updated_at = max(now, activity.created_at)
-            return copy.deepcopy(activity)
+                self.store.put(activity, history)
+            return activity
 
     def delete(self, token: str, caller_user_id: str) -> None:
         """Remove the caller's activity (``DELETE /v2/activities/{token}``)."""
-        with self._lock:
+        with self.store.transaction():
             self._owned(token, caller_user_id)
-            del self._by_id[token]
-            self._history.pop(token, None)
+            self.store.delete(token)
 
     def thumbnail_history(self, token: str) -> list[str]:
         """Thumbnails the activity had before its current one, oldest first."""
-        with self._lock:
-            if token not in self._by_id:
-                raise ActivityNotFound(token)
-            return list(self._history.get(token, []))
+        if self.store.get(token) is None:
+            raise ActivityNotFound(token)
+        return self.store.history(token)
 
     def map_track(self, user_id: str, activity_id: str) -> list[tuple[float, float]] | None:
         """The track to draw for ``/thumbnails/{user_id}/maps/{activity_id}.png``, or ``None``.
@@ -322,52 +300,13 @@ class TrackingActivities:
         The generated map stays available after the thumbnail is replaced (it is the first
         entry of the history), for as long as the activity exists.
         """
-        with self._lock:
-            activity = self._by_id.get(activity_id)
-            if activity is None or activity.user_id != user_id:
-                return None
-            return activity.track_points()
-
-    def reset(self) -> None:
-        """Back to the activities the store was created with; the history is forgotten."""
-        with self._lock:
-            self._by_id = {a.id: copy.deepcopy(a) for a in self._initial}
-            self._history = {}
-
-    def export_state(self) -> dict[str, Any]:
-        """JSON-ready snapshot: ``{"activities": [...], "thumbnail_history": {...}}``."""
-        with self._lock:
-            return {
-                "activities": [_to_state(a) for a in self._by_id.values()],
-                "thumbnail_history": {k: list(v) for k, v in self._history.items() if v},
-            }
-
-    def import_state(self, state: dict[str, Any]) -> None:
-        """Replace the content with a snapshot, all or nothing; ``ValueError`` if malformed."""
-        if not isinstance(state, dict) or not isinstance(state.get("activities"), list):
-            raise ValueError('an activity snapshot is {"activities": [...], ...}')
-        by_id: dict[str, TrackingActivity] = {}
-        for entry in state["activities"]:
-            activity = _from_state(entry)
-            if activity.id in by_id:
-                raise ValueError(f"activity {activity.id!r} appears twice")
-            by_id[activity.id] = activity
-        raw_history = state.get("thumbnail_history", {})
-        if not isinstance(raw_history, dict):
-            raise ValueError("thumbnail_history must be an object")
-        history: dict[str, list[str]] = {}
-        for token, urls in raw_history.items():
-            if token not in by_id:
-                raise ValueError(f"thumbnail history of unknown activity {token!r}")
-            if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
-                raise ValueError(f"thumbnail history of {token!r} must be a list of strings")
-            history[token] = list(urls)
-        with self._lock:
-            self._by_id = by_id
-            self._history = history
+        activity = self.store.get(activity_id)
+        if activity is None or activity.user_id != user_id:
+            return None
+        return activity.track_points()
 
     def _owned(self, token: str, caller_user_id: str | None) -> TrackingActivity:
-        activity = self._by_id.get(token) if isinstance(token, str) else None
+        activity = self.store.get(token) if isinstance(token, str) else None
         if activity is None:
             raise ActivityNotFound(str(token))
         if caller_user_id is not None and activity.user_id != caller_user_id:
@@ -401,19 +340,21 @@ def _checked_images(images: object) -> list[str]:
     return [_checked_url(f"images[{i}]", url) for i, url in enumerate(images)]
 
 
-# --- snapshots ---------------------------------------------------------------------------
+# --- snapshots: the codec every store and the admin export use ------------------------------
 
 _TIMESTAMP_FIELDS = ("startdate", "created_at", "updated_at")
 
 
-def _to_state(activity: TrackingActivity) -> dict[str, Any]:
+def activity_to_state(activity: TrackingActivity) -> dict[str, Any]:
+    """An activity as JSON-ready data (Python field names, timestamps as text)."""
     state = copy.deepcopy(vars(activity))
     for name in _TIMESTAMP_FIELDS:
         state[name] = format_timestamp(state[name])
     return state
 
 
-def _from_state(entry: object) -> TrackingActivity:
+def activity_from_state(entry: object) -> TrackingActivity:
+    """Inverse of ``activity_to_state``; ``ValueError`` naming what is wrong."""
     if not isinstance(entry, dict):
         raise ValueError("each activity in a snapshot must be an object")
     values = copy.deepcopy(entry)
@@ -430,6 +371,40 @@ def _from_state(entry: object) -> TrackingActivity:
     if not isinstance(activity.sport_id, int):
         raise ValueError(f"activity {activity.id!r} has a non-integer sport")
     return activity
+
+
+def activities_to_snapshot(activities: Iterable[TrackingActivity],
+                           history: Mapping[str, list[str]]) -> dict[str, Any]:
+    """``{"activities": [...], "thumbnail_history": {...}}``, the export document's part."""
+    return {
+        "activities": [activity_to_state(a) for a in activities],
+        "thumbnail_history": {k: list(v) for k, v in history.items() if v},
+    }
+
+
+def activities_from_snapshot(
+    state: object,
+) -> tuple[dict[str, TrackingActivity], dict[str, list[str]]]:
+    """Every activity by id and the thumbnail history, checked whole; ``ValueError`` else."""
+    if not isinstance(state, dict) or not isinstance(state.get("activities"), list):
+        raise ValueError('an activity snapshot is {"activities": [...], ...}')
+    by_id: dict[str, TrackingActivity] = {}
+    for entry in state["activities"]:
+        activity = activity_from_state(entry)
+        if activity.id in by_id:
+            raise ValueError(f"activity {activity.id!r} appears twice")
+        by_id[activity.id] = activity
+    raw_history = state.get("thumbnail_history", {})
+    if not isinstance(raw_history, dict):
+        raise ValueError("thumbnail_history must be an object")
+    history: dict[str, list[str]] = {}
+    for token, urls in raw_history.items():
+        if token not in by_id:
+            raise ValueError(f"thumbnail history of unknown activity {token!r}")
+        if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
+            raise ValueError(f"thumbnail history of {token!r} must be a list of strings")
+        history[token] = list(urls)
+    return by_id, history
 
 
 # --- fixtures ----------------------------------------------------------------------------
