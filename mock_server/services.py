@@ -19,12 +19,10 @@ from mock_server.domain.errors import RuleViolation
 from mock_server.domain.ports import Store
 from mock_server.domain.tracking.activities import TrackingActivities
 from mock_server.domain.tracking.blobs import BlobStore, InMemoryBlobStore
-from mock_server.seed.fixtures import build_fixtures
+from mock_server.seed import LILLE, build_fixtures
 from mock_server.settings import Settings
 from mock_server.state.memory import InMemoryStore
 
-# The fixture users' home places (Lille area), where their tracking activities start.
-LILLE = (50.6292, 3.0573)
 #: Version tag of whole-mock state documents (``Services.export_state``).
 MOCK_STATE_FORMAT = "mock-server-state/1"
 #: The most fixture events a reseed may ask for (what ``mock-server serve --events`` allows).

@@ -18,7 +18,7 @@ from mock_server.domain.activities.models import Event, Subscription, User
 
 
 class Fixtures(Protocol):
-    """What a store is built from (``mock_server.data.FixtureSet`` satisfies it)."""
+    """What a store is built from (``mock_server.seed.FixtureSet`` satisfies it)."""
 
     @property
     def users(self) -> Sequence[User]: ...

@@ -3,8 +3,8 @@
 Contract tests, screenshots and the documents' examples name fixture ids and values, so a
 refactoring of the seed (its tables moved to ``fixtures/tables/``, its generator split into
 modules) must give the same users, events, subscriptions and tracking activities, byte for
-byte, for every seed and size. These digests are taken before the tables become data files;
-a change here means the fixtures changed.
+byte, for every seed and size. These digests were taken before the tables became data files
+and are the same after; a change here means the fixtures changed.
 
 The digest is of each object's ``repr``: it sees every field, its type (a list where a tuple
 was is a change) and the order of everything. The fixtures also depend on Faker's ``fr_FR``
@@ -20,7 +20,7 @@ import faker
 import pytest
 
 from mock_server.domain.tracking.activities import build_activities
-from mock_server.seed.fixtures import LILLE, build_fixtures
+from mock_server.seed import LILLE, build_fixtures
 
 #: (seed, events) -> sha256 of the build, as ``digest`` computes it.
 PINNED = {
