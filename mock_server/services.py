@@ -19,7 +19,7 @@ from mock_server.domain.errors import RuleViolation
 from mock_server.domain.ports import Store
 from mock_server.domain.tracking.activities import TrackingActivities
 from mock_server.domain.tracking.blobs import BlobStore, InMemoryBlobStore
-from mock_server.seed import LILLE, build_fixtures
+from mock_server.seed import build_fixtures, fixture_activities
 from mock_server.settings import Settings
 from mock_server.state.memory import InMemoryStore
 
@@ -159,9 +159,7 @@ def _check_fixture_size(seed: Any, events: Any) -> None:
 
 def _seeded_parts(seed: int, events: int, clock: Clock) -> tuple[Store, TrackingActivities]:
     fixtures = build_fixtures(seed=seed, events=events)
-    activities = TrackingActivities.from_fixtures(
-        seed, [(user.id, *LILLE) for user in fixtures.users], clock=clock
-    )
+    activities = TrackingActivities(fixture_activities(fixtures), clock=clock)
     return InMemoryStore(fixtures), activities
 
 

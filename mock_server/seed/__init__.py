@@ -1,14 +1,15 @@
 """The seeded fixtures: the generators, beside the domain; their static tables, as data.
 
-``build_fixtures(seed, events)`` gives users, events and subscriptions, the same for the same
-seed. The cities, sites, sport profiles and the documents' own users and events are
+``build_fixtures(seed, events)`` gives the Sport Activities side (users, events,
+subscriptions) and ``fixture_activities(fixtures)`` the Sports Tracking side, both the same for
+the same seed. The cities, sites, sport profiles and the documents' own users and events are
 JSON files under the repository's ``fixtures/tables/`` (its README says what each one is),
 read and checked once, when this package is first imported.
 
 Modules, each one job: ``tables`` (reading and checking the tables), ``dates`` (the base date
 and the shared instants), ``documents`` (the documents' users, events and subscriptions),
 ``users`` (Faker users), ``pools`` (what events draw from), ``events`` (the bulk of the
-events), ``fixtures`` (the build). The package imports
+events), ``fixtures`` (the build), ``tracking`` (tracking activities). The package imports
 only ``mock_server.domain`` (tests/test_architecture.py).
 """
 
@@ -29,6 +30,13 @@ from mock_server.seed.tables import (
     City,
     FixtureTablesError,
     SportProfile,
+    TrackingSportProfile,
+)
+from mock_server.seed.tracking import (
+    FIXTURE_ANCHOR,
+    FIXTURE_SPORTS,
+    build_activities,
+    fixture_activities,
 )
 
 __all__ = [
@@ -36,7 +44,9 @@ __all__ = [
     "DOCUMENT_USERS",
     "FAR_CITIES",
     "FED_TITLES",
+    "FIXTURE_ANCHOR",
     "FIXTURE_BASE_DATE",
+    "FIXTURE_SPORTS",
     "FRANCE_CITIES",
     "LEVEL_CHOICES",
     "LILLE",
@@ -49,5 +59,8 @@ __all__ = [
     "FixtureSet",
     "FixtureTablesError",
     "SportProfile",
+    "TrackingSportProfile",
+    "build_activities",
     "build_fixtures",
+    "fixture_activities",
 ]

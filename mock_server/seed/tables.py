@@ -28,7 +28,7 @@ from mock_server.domain.activities.models import Site
 TABLES_DIR: Final = Path(__file__).resolve().parents[2] / "fixtures" / "tables"
 #: The files the seed reads, each with ``schemas/<name>.schema.json``.
 TABLE_NAMES: Final = (
-    "cities", "sites", "sports", "event_choices", "documents",
+    "cities", "sites", "sports", "event_choices", "documents", "tracking_sports",
 )
 
 
@@ -62,6 +62,19 @@ class SportProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class TrackingSportProfile:
+    """What makes a tracking activity of one sport look real: distance, pace, effort."""
+
+    sport_id: int
+    distance_m: tuple[float, float]
+    speed_mps: tuple[float, float]
+    heart_rate: tuple[int, int]
+    cadence: tuple[int, int] | None  # steps/min, only for sports on foot
+    elevation_swing_m: tuple[float, float]
+    kcal_per_km: float
+
+
+@dataclass(frozen=True, slots=True)
 class Tables:
     """Every table, typed; the documents' users and events stay as checked JSON, which
     ``seed.documents`` turns into models (their events need the generated pools)."""
@@ -75,6 +88,7 @@ class Tables:
     sports: tuple[SportProfile, ...]
     levels: tuple[tuple[int, ...], ...]
     owner_messages: tuple[str | None, ...]
+    tracking_sports: tuple[TrackingSportProfile, ...]
     documents: Mapping[str, Any]
 
 
@@ -101,6 +115,7 @@ def load_tables(directory: Path = TABLES_DIR) -> Tables:
         sports=tuple(_sport(entry) for entry in raw["sports"]["sports"]),
         levels=tuple(tuple(levels) for levels in choices["levels"]),
         owner_messages=tuple(choices["owner_messages"]),
+        tracking_sports=tuple(_tracking_sport(e) for e in raw["tracking_sports"]["sports"]),
         documents=raw["documents"],
     )
 
@@ -143,11 +158,16 @@ def _reference_problems(raw: Mapping[str, Any]) -> Iterator[str]:
                 yield f"cities.json: {group} names {name!r}, which is not in cities"
             elif group == "france" and "population_thousands" not in cities["cities"][name]:
                 yield f"cities.json: {name!r} is drawn France-wide but has no population"
-    yield from _repeated_sports("sports", raw["sports"]["sports"])
+    for table in ("sports", "tracking_sports"):
+        yield from _repeated_sports(table, raw[table]["sports"])
     for sport in raw["sports"]["sports"]:
         ranges = [("duration_quarters", sport["duration_quarters"]), ("slots", sport["slots"])]
         ranges += [("ages", ages) for ages in sport["ages"]]
         yield from _empty_ranges("sports.json", sport["sport_id"], ranges)
+    for sport in raw["tracking_sports"]["sports"]:
+        names = ("distance_m", "speed_mps", "heart_rate", "cadence", "elevation_swing_m")
+        yield from _empty_ranges("tracking_sports.json", sport["sport_id"],
+                                 [(name, sport[name]) for name in names if sport[name]])
     yield from _document_problems(raw)
 
 
@@ -202,6 +222,19 @@ def _sport(entry: Mapping[str, Any]) -> SportProfile:
         slots=_pair(entry["slots"]),
         equipment_required=tuple(entry["equipment_required"]),
         equipment_provided=tuple(entry["equipment_provided"]),
+    )
+
+
+def _tracking_sport(entry: Mapping[str, Any]) -> TrackingSportProfile:
+    cadence = entry["cadence"]
+    return TrackingSportProfile(
+        sport_id=entry["sport_id"],
+        distance_m=_pair(entry["distance_m"]),
+        speed_mps=_pair(entry["speed_mps"]),
+        heart_rate=_pair(entry["heart_rate"]),
+        cadence=None if cadence is None else _pair(cadence),
+        elevation_swing_m=_pair(entry["elevation_swing_m"]),
+        kcal_per_km=entry["kcal_per_km"],
     )
 
 

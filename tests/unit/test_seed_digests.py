@@ -19,8 +19,7 @@ import hashlib
 import faker
 import pytest
 
-from mock_server.domain.tracking.activities import build_activities
-from mock_server.seed import LILLE, build_fixtures
+from mock_server.seed import build_fixtures, fixture_activities
 
 #: (seed, events) -> sha256 of the build, as ``digest`` computes it.
 PINNED = {
@@ -49,7 +48,7 @@ def digest(seed: int, events: int) -> str:
         h.update(repr(event).encode())
     for event_id, subscriptions in fixtures.subscriptions.items():
         h.update(repr((event_id, subscriptions)).encode())
-    for activity in build_activities(fixtures.seed, [(u.id, *LILLE) for u in fixtures.users]):
+    for activity in fixture_activities(fixtures):
         h.update(repr(activity).encode())
     return h.hexdigest()
 

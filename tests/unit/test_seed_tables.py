@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from mock_server.seed import LILLE, NORTH_CITIES, SITES, SPORTS
+from mock_server.seed import FIXTURE_SPORTS, LILLE, NORTH_CITIES, SITES, SPORTS
 from mock_server.seed.tables import TABLE_NAMES, TABLES_DIR, FixtureTablesError, load_tables
 
 Edit = Callable[[dict[str, Any]], None]
@@ -32,6 +32,7 @@ def test_the_tables_are_read_from_the_repository() -> None:
     tables = load_tables()
     assert tables.sports == SPORTS and tables.sites == SITES
     assert LILLE == (50.6292, 3.0573) and NORTH_CITIES[0].name == "Lille"
+    assert FIXTURE_SPORTS == (121, 381, 113, 168, 126, 388)
 
 
 def test_every_table_file_is_read_and_described() -> None:
@@ -82,6 +83,10 @@ def test_a_table_against_its_schema_names_every_place(tmp_path: Path) -> None:
      "sport 381: slots [9, 3] is empty"),
     ("sports", lambda d: d["sports"].append(d["sports"][0]),
      "sports.json: sport 121 appears twice"),
+    ("tracking_sports", lambda d: d["sports"][0].update(heart_rate=[170, 140]),
+     "sport 121: heart_rate [170, 140] is empty"),
+    ("tracking_sports", lambda d: d["sports"].append(d["sports"][0]),
+     "tracking_sports.json: sport 121 appears twice"),
     ("documents", lambda d: d["users"][0].update(site=9999),
      "site 9999 is not in sites.json"),
     ("documents", lambda d: d.update(default_user="nobody"),
@@ -92,8 +97,9 @@ def test_a_table_against_its_schema_names_every_place(tmp_path: Path) -> None:
      "event 2 stands where event 1 should"),
     ("documents", lambda d: d["events"][3]["generated_location"].update(city="Atlantis"),
      "event 4: no location is generated for"),
-], ids=["unknown city", "no population", "empty slots", "sport twice", "unknown site",
-        "default user", "unknown subscriber", "event order", "generated location"])
+], ids=["unknown city", "no population", "empty slots", "sport twice", "empty heart rate",
+        "tracking sport twice", "unknown site", "default user", "unknown subscriber",
+        "event order", "generated location"])
 def test_tables_that_do_not_fit_together_are_refused(
     tmp_path: Path, name: str, edit: Edit, problem: str
 ) -> None:

@@ -16,16 +16,15 @@ from hypothesis import strategies as st
 from mock_server.domain.clock import VirtualClock
 from mock_server.domain.errors import Forbidden, NotFound, RuleViolation
 from mock_server.domain.tracking.activities import (
-    FIXTURE_SPORTS,
     MAX_IMAGES,
     ActivityForbidden,
     ActivityNotFound,
     ActivityRejected,
     TrackingActivities,
-    build_activities,
-    thumbnail_path,
 )
+from mock_server.domain.tracking.paths import thumbnail_path
 from mock_server.domain.tracking.referentials import DATATYPES, activity_label
+from mock_server.seed import FIXTURE_SPORTS, build_activities
 
 USERS = [
     ("820d0aa7013969", 50.741407, 3.237637),  # Lille area, like the documented example
@@ -47,7 +46,7 @@ PHOTO = "https://example.com/2caf4b77b497b64bef1c3ba2b1d0744f25db3ce3"
 
 
 def store(clock: VirtualClock | None = None) -> TrackingActivities:
-    return TrackingActivities.from_fixtures(7, USERS, per_user=4, clock=clock)
+    return TrackingActivities(build_activities(7, USERS, per_user=4), clock=clock)
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -199,7 +198,7 @@ def test_get_of_an_unknown_token_is_not_found_and_of_anothers_is_forbidden() -> 
 
 
 def test_list_is_the_users_own_newest_first_30_per_page() -> None:
-    activities = TrackingActivities.from_fixtures(7, USERS, per_user=70)
+    activities = TrackingActivities(build_activities(7, USERS, per_user=70))
     user = USERS[1][0]
     pages = [activities.list_for_user(user, page) for page in (1, 2, 3, 4)]
     assert [len(p) for p in pages] == [30, 30, 10, 0]

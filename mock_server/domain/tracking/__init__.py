@@ -12,8 +12,6 @@ carrying its HTTP status:
 
 from mock_server.domain.tracking.activities import (
     DEFAULT_PER_PAGE,
-    FIXTURE_ANCHOR,
-    FIXTURE_SPORTS,
     MAX_IMAGES,
     MAX_URL_LENGTH,
     ActivityForbidden,
@@ -21,7 +19,6 @@ from mock_server.domain.tracking.activities import (
     ActivityRejected,
     TrackingActivities,
     TrackingActivity,
-    build_activities,
     format_timestamp,
     parse_timestamp,
 )
@@ -61,8 +58,6 @@ __all__ = [
     "DATATYPES",
     "DEFAULT_MAX_TOTAL_BYTES",
     "DEFAULT_PER_PAGE",
-    "FIXTURE_ANCHOR",
-    "FIXTURE_SPORTS",
     "MAX_IMAGES",
     "MAX_PHOTO_BYTES",
     "MAX_URL_LENGTH",
@@ -82,7 +77,6 @@ __all__ = [
     "UploadKind",
     "UploadRejected",
     "activity_label",
-    "build_activities",
     "check_upload",
     "format_timestamp",
     "is_valid_digest",
