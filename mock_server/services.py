@@ -19,13 +19,11 @@ from typing import Any
 from mock_server.domain.clock import Clock, SteerableClock
 from mock_server.domain.errors import RuleViolation
 from mock_server.domain.tracking.activities import (
-    FIXTURE_ANCHOR,
     TrackingActivities,
     activities_from_snapshot,
-    build_activities,
 )
 from mock_server.domain.tracking.blobs import blobs_from_snapshot
-from mock_server.seed.fixtures import LILLE, build_fixtures
+from mock_server.seed import build_fixtures, fixture_activities
 from mock_server.settings import Settings
 from mock_server.state.engine import Engine, WriteTxn
 from mock_server.state.engines import open_engine
@@ -223,9 +221,7 @@ def _check_fixture_size(seed: Any, events: Any) -> None:
 def seeded_parts(seed: int, events: int) -> tuple[InMemoryStore, InMemoryActivityStore]:
     """The in-memory state of the fixtures of ``seed`` with ``events`` events."""
     fixtures = build_fixtures(seed=seed, events=events)
-    activities = build_activities(seed, [(user.id, *LILLE) for user in fixtures.users],
-                                  now=FIXTURE_ANCHOR)
-    return InMemoryStore(fixtures), InMemoryActivityStore(activities)
+    return InMemoryStore(fixtures), InMemoryActivityStore(fixture_activities(fixtures))
 
 
 def build_services(settings: Settings) -> Services:

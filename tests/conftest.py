@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, settings
 
 from mock_server.api.auth import Tokens
 from mock_server.app import CREDENTIALS, create_app
-from mock_server.seed.fixtures import DEFAULT_USER_ID
+from mock_server.seed import DEFAULT_USER_ID
 from mock_server.services import Services
 from mock_server.settings import DEFAULT_API_KEY
 from mock_server.state.engine import MemoryEngine

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 class Fixtures(Protocol):
-    """What a store is built from (``mock_server.data.FixtureSet`` satisfies it)."""
+    """What a store is built from (``mock_server.seed.FixtureSet`` satisfies it)."""
 
     @property
     def users(self) -> Sequence[User]: ...

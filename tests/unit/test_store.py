@@ -12,7 +12,7 @@ from mock_server.domain.activities.events import cancel_event, patch_event
 from mock_server.domain.activities.models import Child, Subscription, User
 from mock_server.domain.activities.subscriptions import subscribe, unsubscribe
 from mock_server.domain.errors import RuleViolation
-from mock_server.seed.fixtures import DEFAULT_USER_ID, FIXTURE_BASE_DATE, build_fixtures
+from mock_server.seed import DEFAULT_USER_ID, FIXTURE_BASE_DATE, build_fixtures
 from mock_server.state.memory import STATE_FORMAT, InMemoryStore
 
 FIXTURES = build_fixtures(seed=3, events=120)

@@ -16,16 +16,15 @@ from hypothesis import strategies as st
 from mock_server.domain.clock import VirtualClock
 from mock_server.domain.errors import Forbidden, NotFound, RuleViolation
 from mock_server.domain.tracking.activities import (
-    FIXTURE_SPORTS,
     MAX_IMAGES,
     ActivityForbidden,
     ActivityNotFound,
     ActivityRejected,
     TrackingActivities,
-    build_activities,
-    thumbnail_path,
 )
+from mock_server.domain.tracking.paths import thumbnail_path
 from mock_server.domain.tracking.referentials import DATATYPES, activity_label
+from mock_server.seed import FIXTURE_SPORTS, build_activities
 from mock_server.state.memory_tracking import InMemoryActivityStore
 
 USERS = [

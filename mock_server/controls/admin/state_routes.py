@@ -18,7 +18,7 @@ from mock_server.controls.faults import FaultRules
 from mock_server.controls.journal import Journal
 from mock_server.domain.activities.models import User
 from mock_server.domain.clock import SteerableClock, format_instant, parse_instant
-from mock_server.seed.fixtures import DEFAULT_USER_ID
+from mock_server.seed import DEFAULT_USER_ID
 from mock_server.services import Services
 
 #: A whole-state import may be far larger than an API body (1e6 events: a few hundred MB).

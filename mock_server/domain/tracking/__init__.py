@@ -12,8 +12,6 @@ carrying its HTTP status:
 
 from mock_server.domain.tracking.activities import (
     DEFAULT_PER_PAGE,
-    FIXTURE_ANCHOR,
-    FIXTURE_SPORTS,
     MAX_IMAGES,
     MAX_URL_LENGTH,
     ActivityForbidden,
@@ -21,7 +19,6 @@ from mock_server.domain.tracking.activities import (
     ActivityRejected,
     TrackingActivities,
     TrackingActivity,
-    build_activities,
     format_timestamp,
     parse_timestamp,
 )
@@ -63,8 +60,6 @@ __all__ = [
     "DATATYPES",
     "DEFAULT_MAX_TOTAL_BYTES",
     "DEFAULT_PER_PAGE",
-    "FIXTURE_ANCHOR",
-    "FIXTURE_SPORTS",
     "MAX_IMAGES",
     "MAX_PHOTO_BYTES",
     "MAX_URL_LENGTH",
@@ -86,7 +81,6 @@ __all__ = [
     "blobs_to_snapshot",
     "content_digest",
     "storage_full",
-    "build_activities",
     "check_upload",
     "format_timestamp",
     "is_valid_digest",
