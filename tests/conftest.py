@@ -20,6 +20,7 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
+from postgres_server import PostgresServer
 
 from mock_server.api.auth import Tokens
 from mock_server.app import CREDENTIALS, create_app
@@ -27,6 +28,7 @@ from mock_server.seed import DEFAULT_USER_ID
 from mock_server.services import Services
 from mock_server.settings import DEFAULT_API_KEY
 from mock_server.state.engine import MemoryEngine
+from mock_server.state.postgres import PostgresEngine
 from mock_server.state.sqlite import SqliteEngine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,17 +43,39 @@ settings.register_profile("dev", max_examples=50, deadline=None,
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def engine_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Any]:
-    """Opens engines of one kind on one shared place: call it twice for two processes' view."""
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the whole run (per xdist worker), stopped at the end."""
+    server = PostgresServer()
+    yield server
+    server.close()
+
+
+ENGINES = ["memory", "sqlite", "postgresql"]
+
+
+@pytest.fixture(params=ENGINES)
+def engine_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Any]]:
+    """Opens engines of one kind on one shared place: call it twice for two processes' view
+    (two engines on one SQLite file or one PostgreSQL database are two replicas)."""
+    opened: list[Any] = []
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres").create_database()
     path = tmp_path / "state.sqlite"
 
     def open_one() -> Any:
         if request.param == "memory":
-            return MemoryEngine()
-        return SqliteEngine(path, persistent=True)
+            engine: Any = MemoryEngine()
+        elif request.param == "sqlite":
+            engine = SqliteEngine(path, persistent=True)
+        else:
+            engine = PostgresEngine(url)
+        opened.append(engine)
+        return engine
 
-    return open_one
+    yield open_one
+    for engine in opened:
+        engine.close()
 
 
 @pytest.fixture
