@@ -224,3 +224,22 @@ def server() -> Iterator[ServerProcess]:
     running = start_server()
     yield running
     stop_server(running)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """What the markers mean, kept true whoever writes the test:
+
+    * ``integration`` starts a real process (the mock, PostgreSQL, HAProxy, Prism...);
+    * ``slow`` takes seconds: every integration test, and every test on the PostgreSQL
+      engine (its server starts once per run and worker);
+    * ``e2e`` drives a real browser.
+
+    ``pytest -m "not slow and not e2e"`` is the fast inner loop (the domain, the state on
+    memory and SQLite, the app through Flask's test client); ``./scripts/test`` runs it all.
+    """
+    for item in items:
+        uses_postgres = "postgres" in getattr(item, "fixturenames", ()) or (
+            getattr(item, "callspec", None) is not None
+            and item.callspec.params.get("engine_factory") == "postgresql")
+        if item.get_closest_marker("integration") or uses_postgres:
+            item.add_marker(pytest.mark.slow)
