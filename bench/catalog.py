@@ -17,9 +17,11 @@ Rounds visit the points in turn (as wrk's rotating script does), so a point's ca
 cold as the server's. Every figure is a p50/p99 in milliseconds of ``perf_counter``. Then
 ``--writes`` creates (``add_event``, new events at the points, so they land in dense cells)
 and as many changes of existing events (``replace_event``, moved and re-dated), each timed,
-the catalog's merges included; RSS (``/proc/self/status``) before the store, after it, and
-after the writes; the catalog's own arrays (``nbytes``). ``--check`` compares every query's
-total and page with a plain scan of all the events (slow: for small ``--events``).
+the catalog's merges included, then the points again (the new rows in the catalog's unsorted
+delta), and one merge of that delta into the sorted rows, timed; RSS (``/proc/self/status``)
+before the store, after it, and after the writes; the catalog's own arrays (``nbytes``).
+``--check`` compares every query's total and page with a plain scan of all the events (slow:
+seconds a query at a million).
 
 ``--catalog FILE`` puts the ``EventCatalog`` of another ``catalog.py`` (an older commit's, say
 ``git show REF:mock_server/domain/activities/catalog.py > FILE``) in the store, so two versions
@@ -238,12 +240,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     reads = time_reads(store, args.repeat, check)
     writes = time_writes(store, args.writes)
     after_writes = time_reads(store, max(1, args.repeat // 5), None)
+    # What one write pays when the delta is full: folding it into the sorted rows.
+    started = time.perf_counter()
+    store._state.catalog._merge()
+    merge_s = time.perf_counter() - started
     result = {
         "catalog": args.catalog or "mock_server/domain/activities/catalog.py",
         "events": args.events, "seed": args.seed, "repeat": args.repeat,
         "load_average": os.getloadavg()[0],
         "fixtures_s": round(fixtures_s, 2), "store_s": round(store_s, 2),
-        "catalog_copy_s": round(copy_s, 3),
+        "catalog_copy_s": round(copy_s, 3), "merge_s": round(merge_s, 3),
         "rss_mb": {"fixtures": round(rss_fixtures), "store": round(rss_store),
                    "after_writes": round(rss_mb())},
         "catalog_mb": round(nbytes / 2**20, 1),
@@ -259,8 +265,8 @@ def print_result(result: dict[str, Any]) -> None:
     print(f"catalog: {result['catalog']}; {result['events']:,} events, seed {result['seed']}, "
           f"{result['repeat']} rounds, load {result['load_average']:.2f}")
     print(f"fixtures {result['fixtures_s']} s, store {result['store_s']} s, "
-          f"catalog copy {result['catalog_copy_s']} s; RSS MB {result['rss_mb']}, "
-          f"catalog arrays {result['catalog_mb']} MB")
+          f"catalog copy {result['catalog_copy_s']} s, merge {result['merge_s']} s; "
+          f"RSS MB {result['rss_mb']}, catalog arrays {result['catalog_mb']} MB")
     print("| point | matches | default p50 | p99 | mix p50 | p99 | after writes p50 | p99 |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row, later in zip(result["reads"]["points"], result["reads_after_writes"]["points"],

@@ -62,10 +62,13 @@ _LEVEL_BITS = {5: 1, 10: 2, 20: 4}
 # whose rounding may differ from NumPy's by a few units in the last place.
 _TIE_KM = 1e-9
 # Edge rows whose cosine of the angle to the centre is this far (or more) from the radius's are
-# decided by it; a closer one goes to the haversine. 1e-7 is at least 0.6 m of distance anywhere
-# (|d cos θ / dθ| <= 1), above haversine's worst rounding (25 cm, see geo) and the dot
-# product's (1e-15): the cosine only decides where haversine_km would decide the same.
-_COSINE_MARGIN = 1e-7
+# decided by it; a closer one goes to the haversine. The unit vectors are stored as float32
+# (half the memory), so the dot product (computed in float64) is off by at most 3 * 2**-24,
+# 1.8e-7; what remains of 1e-6 is at least 5 m of distance anywhere (|d cos θ / dθ| <= 1),
+# far above haversine's worst rounding (25 cm, see geo): the cosine only decides where
+# haversine_km would decide the same. At 100 km that leaves a band of 400 m either side of
+# the circle to the haversine.
+_COSINE_MARGIN = 1e-6
 # Degrees taken off the analytic half width of the circle along a parallel before the cells in
 # it are checked by their corners: keeps rounding on the safe side (about 1 cm).
 _WIDTH_SHRINK_DEG = 1e-7
@@ -79,12 +82,12 @@ Runs = list[tuple[int, int]]
 # Column name -> dtype. One row per event version; a changed event gets a new row.
 _COLUMNS: dict[str, Any] = {
     "id": np.int64,
-    "key": np.int64,  # grid cell
+    "key": np.int32,  # grid cell (6.48 million of 0.1 degree)
     "lat": np.float64,
     "lon": np.float64,
-    "x": np.float64,  # the point on the unit sphere, for the cosine test of edge rows
-    "y": np.float64,
-    "z": np.float64,
+    "x": np.float32,  # the point on the unit sphere, for the cosine test of edge rows
+    "y": np.float32,
+    "z": np.float32,
     "start": np.int64,  # microseconds since the epoch, UTC
     "end": np.int64,
     "public_from": np.int64,  # listed from then on (_NEVER: always; _HIDDEN: never)
@@ -280,7 +283,7 @@ def _within(columns: _Columns, rows: Int64Array, query: ListCriteria) -> Int64Ar
     Most are decided by the cosine of their angle to the centre (a dot product of unit
     vectors, no sine or arc sine: a tenth of the cost), the few near the circle by haversine.
     """
-    x, y, z = _unit_vector(query.latitude, query.longitude)
+    x, y, z = (np.float64(v) for v in _unit_vector(query.latitude, query.longitude))
     cos_r = math.cos(query.distance / EARTH_RADIUS_KM)
     arrays = columns.arrays
     cosine = arrays["x"][rows] * x + arrays["y"][rows] * y + arrays["z"][rows] * z
@@ -358,8 +361,9 @@ class EventCatalog:
         x = np.floor((arrays["lon"] + 180.0) / size).astype(np.int64) % self._n_lon
         y = np.minimum(np.floor((arrays["lat"] + 90.0) / size).astype(np.int64),
                        self._n_lat - 1)
-        arrays["key"] = y * self._n_lon + x
-        arrays["x"], arrays["y"], arrays["z"] = _unit_vectors(arrays["lat"], arrays["lon"])
+        arrays["key"] = (y * self._n_lon + x).astype(np.int32)
+        for name, values in zip("xyz", _unit_vectors(arrays["lat"], arrays["lon"]), strict=True):
+            arrays[name] = values.astype(np.float32)
         columns = _Columns({name: arrays[name] for name in _COLUMNS}, n)
         self._delta = _Columns.empty()
         self._delta_row = {}
@@ -526,8 +530,9 @@ class EventCatalog:
         if not keys:
             return []
         column = self._base["key"]
-        lows = np.searchsorted(column, [low for low, _ in keys], side="left")
-        highs = np.searchsorted(column, [high for _, high in keys], side="right")
+        # Needles of the column's type: int64 ones would make NumPy convert the whole column.
+        lows = np.searchsorted(column, np.array([low for low, _ in keys], np.int32), "left")
+        highs = np.searchsorted(column, np.array([high for _, high in keys], np.int32), "right")
         return [(a, b) for a, b in zip(lows.tolist(), highs.tolist(), strict=True) if b > a]
 
     def _base_ranks(self, query: ListCriteria, now_us: int) -> Int32Array:
