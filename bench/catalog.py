@@ -14,7 +14,9 @@ each of ``run.py``'s ten points (``CITIES``), ``--repeat`` rounds of
   and all of them at once, one of each per round.
 
 Rounds visit the points in turn (as wrk's rotating script does), so a point's caches are as
-cold as the server's. Every figure is a p50/p99 in milliseconds of ``perf_counter``. Then
+cold as the server's. Every figure is a p50/p99 in milliseconds of ``perf_counter`` (wall
+time: what a client waits, other processes' load included); ``default`` is also timed with
+``thread_time`` (CPU time of the query alone, which a loaded machine barely changes). Then
 ``--writes`` creates (``add_event``, new events at the points, so they land in dense cells)
 and as many changes of existing events (``replace_event``, moved and re-dated), each timed,
 the catalog's merges included, then the points again (the new rows in the catalog's unsorted
@@ -142,14 +144,16 @@ def time_reads(store: memory.InMemoryStore, repeat: int,
                ) -> dict[str, Any]:
     points = [EventQuery(latitude=lat, longitude=lon) for lat, lon in CITIES]
     default: list[list[float]] = [[] for _ in points]
+    default_cpu: list[list[float]] = [[] for _ in points]
     mix: list[list[float]] = [[] for _ in points]
     totals: list[int] = [0] * len(points)
-    clock = time.perf_counter
+    clock, cpu = time.perf_counter, time.thread_time
     for _ in range(repeat):
         for index, point in enumerate(points):
-            started = clock()
+            started, started_cpu = clock(), cpu()
             total, page = store.public_events(point, NOW, 0, PER_PAGE)
             default[index].append((clock() - started) * 1e3)
+            default_cpu[index].append((cpu() - started_cpu) * 1e3)
             totals[index] = total
             if check is not None:
                 check(point, 0, total, [e.id for e in page])
@@ -164,7 +168,9 @@ def time_reads(store: memory.InMemoryStore, repeat: int,
     rows = []
     for index, (lat, lon) in enumerate(CITIES):
         rows.append({"point": [lat, lon], "matches": totals[index],
-                     "default": percentiles(default[index]), "mix": percentiles(mix[index])})
+                     "default": percentiles(default[index]),
+                     "default_cpu": percentiles(default_cpu[index]),
+                     "mix": percentiles(mix[index])})
     return {"points": rows,
             "default_all": percentiles([x for xs in default for x in xs]),
             "mix_all": percentiles([x for xs in mix for x in xs])}
@@ -267,13 +273,15 @@ def print_result(result: dict[str, Any]) -> None:
     print(f"fixtures {result['fixtures_s']} s, store {result['store_s']} s, "
           f"catalog copy {result['catalog_copy_s']} s, merge {result['merge_s']} s; "
           f"RSS MB {result['rss_mb']}, catalog arrays {result['catalog_mb']} MB")
-    print("| point | matches | default p50 | p99 | mix p50 | p99 | after writes p50 | p99 |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| point | matches | default p50 | p99 | CPU p50 | p99 | mix p50 | p99 "
+          "| after writes p50 | p99 |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row, later in zip(result["reads"]["points"], result["reads_after_writes"]["points"],
                           strict=True):
-        d, m, a = row["default"], row["mix"], later["default"]
+        d, c, m, a = row["default"], row["default_cpu"], row["mix"], later["default"]
         print(f"| {row['point'][0]:.4f}, {row['point'][1]:.4f} | {row['matches']:,} | "
-              f"{d['p50']:.2f} | {d['p99']:.2f} | {m['p50']:.2f} | {m['p99']:.2f} | "
+              f"{d['p50']:.2f} | {d['p99']:.2f} | {c['p50']:.2f} | {c['p99']:.2f} | "
+              f"{m['p50']:.2f} | {m['p99']:.2f} | "
               f"{a['p50']:.2f} | {a['p99']:.2f} |")
     w = result["writes"]
     print(f"add_event p50 {w['add_event']['p50']} ms p99 {w['add_event']['p99']} ms max "
