@@ -50,9 +50,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.run import CITIES  # noqa: E402
+from mock_server.domain.activities.catalog import is_listed  # noqa: E402
 from mock_server.domain.activities.events import EventQuery, event_order  # noqa: E402
 from mock_server.domain.activities.models import PUBLISHED, Event  # noqa: E402
-from mock_server.domain.geo import haversine_km  # noqa: E402
 from mock_server.seed.fixtures import FIXTURE_BASE_DATE, build_fixtures  # noqa: E402
 from mock_server.state import memory  # noqa: E402
 
@@ -123,20 +123,9 @@ def percentiles(samples: Sequence[float]) -> dict[str, float]:
 
 
 def brute_force(events: Sequence[Event], query: EventQuery) -> list[int]:
-    found = [
-        e for e in events
-        if e.status == PUBLISHED
-        and (e.publish_date is None or e.publish_date <= NOW)
-        and haversine_km(query.latitude, query.longitude, e.latitude, e.longitude)
-        <= query.distance
-        and (query.sport is None or e.sport_id == query.sport)
-        and (query.start_date is None or e.end_date >= query.start_date)
-        and (query.end_date is None or e.start_date <= query.end_date)
-        and (query.age_min is None or e.age_max >= query.age_min)
-        and (query.age_max is None or e.age_min <= query.age_max)
-        and (not query.levels or set(query.levels) & set(e.level))
-    ]
-    return [e.id for e in sorted(found, key=event_order)]
+    """The page's reference: every event tested by ``is_listed``, all sorted."""
+    return [e.id for e in sorted((e for e in events if is_listed(e, query, NOW)),
+                                 key=event_order)]
 
 
 def time_reads(store: memory.InMemoryStore, repeat: int,

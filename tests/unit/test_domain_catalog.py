@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mock_server.domain.activities.catalog import EventCatalog
+from mock_server.domain.activities.catalog import EventCatalog, is_listed
 from mock_server.domain.activities.events import EventQuery, event_order
 from mock_server.domain.activities.models import CANCELED, PUBLISHED, Event
 from mock_server.domain.geo import haversine_km
@@ -21,20 +21,8 @@ NOW = FIXTURE_BASE_DATE
 
 
 def brute_force(events: list[Event], query: EventQuery, now=NOW) -> list[int]:  # type: ignore[no-untyped-def]
-    found = [
-        e for e in events
-        if e.status == PUBLISHED
-        and (e.publish_date is None or e.publish_date <= now)
-        and haversine_km(query.latitude, query.longitude, e.latitude, e.longitude)
-        <= query.distance
-        and (query.sport is None or e.sport_id == query.sport)
-        and (query.start_date is None or e.end_date >= query.start_date)
-        and (query.end_date is None or e.start_date <= query.end_date)
-        and (query.age_min is None or e.age_max >= query.age_min)
-        and (query.age_max is None or e.age_min <= query.age_max)
-        and (not query.levels or set(query.levels) & set(e.level))
-    ]
-    return [e.id for e in sorted(found, key=event_order)]
+    return [e.id for e in sorted((e for e in events if is_listed(e, query, now)),
+                                 key=event_order)]
 
 
 def catalog_of(events: list[Event]) -> EventCatalog:
@@ -114,6 +102,30 @@ def test_scheduled_publication_follows_now() -> None:
     query = EventQuery(latitude=event.latitude, longitude=event.longitude, distance=1)
     assert catalog.select(query, NOW) == (0, [])
     assert catalog.select(query, NOW + timedelta(days=1)) == (1, [event.id])
+
+
+def test_the_reference_states_each_rule() -> None:
+    """``is_listed`` is what the columns are checked against, so its rules are pinned here."""
+    event = replace(FIXTURES.events[0], status=PUBLISHED, publish_date=None, sport_id=121,
+                    age_min=10, age_max=20, level=(10,))
+    here = {"latitude": event.latitude, "longitude": event.longitude, "distance": 1}
+    day = timedelta(days=1)
+    assert is_listed(event, EventQuery(**here), NOW)
+    assert not is_listed(replace(event, status=CANCELED), EventQuery(**here), NOW)
+    assert not is_listed(replace(event, publish_date=NOW + day), EventQuery(**here), NOW)
+    assert is_listed(replace(event, publish_date=NOW), EventQuery(**here), NOW)
+    far = replace(event, latitude=event.latitude + 0.1)  # 11 km north
+    assert not is_listed(far, EventQuery(**here), NOW)
+    assert not is_listed(event, EventQuery(**here, sport=381), NOW)
+    assert is_listed(event, EventQuery(**here, start_date=event.end_date), NOW)
+    assert not is_listed(event, EventQuery(**here, start_date=event.end_date + day), NOW)
+    assert is_listed(event, EventQuery(**here, end_date=event.start_date), NOW)
+    assert not is_listed(event, EventQuery(**here, end_date=event.start_date - day), NOW)
+    assert is_listed(event, EventQuery(**here, age_min=20, age_max=30), NOW)
+    assert not is_listed(event, EventQuery(**here, age_min=21), NOW)
+    assert not is_listed(event, EventQuery(**here, age_max=9), NOW)
+    assert is_listed(event, EventQuery(**here, levels=(5, 10)), NOW)
+    assert not is_listed(event, EventQuery(**here, levels=(20,)), NOW)
 
 
 def test_huge_integers_from_a_direct_caller_do_not_break_it() -> None:

@@ -122,6 +122,25 @@ class ListCriteria(Protocol):
     def levels(self) -> tuple[int, ...]: ...
 
 
+def is_listed(event: Event, query: ListCriteria, now: datetime) -> bool:
+    """The rules for one event, in plain Python: what the columns decide for all at once.
+
+    The reference the catalog is checked against (its property tests, ``bench/catalog.py
+    --check``); too slow to serve a million events, which is why the columns exist.
+    """
+    return (
+        event.is_public(now)
+        and haversine_km(query.latitude, query.longitude, event.latitude, event.longitude)
+        <= query.distance
+        and (query.sport is None or event.sport_id == query.sport)
+        and (query.start_date is None or event.end_date >= query.start_date)
+        and (query.end_date is None or event.start_date <= query.end_date)
+        and (query.age_min is None or event.age_max >= query.age_min)
+        and (query.age_max is None or event.age_min <= query.age_max)
+        and (not query.levels or not set(query.levels).isdisjoint(event.level))
+    )
+
+
 def micros(moment: datetime) -> int:
     """Exact microseconds since the epoch of an aware datetime (no float rounding)."""
     return (moment - _EPOCH) // _MICROSECOND
