@@ -26,7 +26,8 @@ columns, so one query is a few dozen vectorised operations over the candidates o
 
 Writes: a new or changed event goes to a small unsorted *delta* (scanned whole by every query)
 and its old row is marked dead; when the delta outgrows 1/32 of the sorted rows, both are merged
-and re-sorted, ranks included (about 0.2 s at a million, once every 31,000 writes).
+and re-sorted by cell, the delta's rows placed among the ranked ones (about 0.15 s at a
+million, once every 31,000 writes; 0.05 s without ranks).
 Subscriptions change no listed field, so they never touch the catalog. Not thread-safe by
 itself: the store calls it under its lock.
 """
@@ -228,6 +229,34 @@ def _haversine(lat: float, lon: float, lats: FloatArray, lons: FloatArray) -> Fl
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))  # type: ignore[no-any-return]
 
 
+def _merged_list_order(starts: Int64Array, ids: Int64Array, new_starts: Int64Array,
+                       new_ids: Int64Array) -> Int64Array | None:
+    """The (start, id) order of rows A + B, A given in that order already: indexes into the
+    concatenation. ``None`` when ids do not fit the 32 bits this needs (then sort all).
+
+    Sorting a million (start, id) pairs anew costs ~110 ms; this costs ~15 ms plus sorting
+    B. Each start becomes an odd code, twice its place among A's distinct starts plus one,
+    and a B start that A lacks the even code between its neighbours: (code, id) packed in
+    one int64 orders like (start, id), A's codes are sorted, and ``searchsorted`` places B.
+    """
+    everything = np.concatenate([ids, new_ids])
+    if len(everything) and (everything.min() < 0 or everything.max() >= 2**32):
+        return None
+    first = np.ones(len(starts), np.bool_)
+    first[1:] = starts[1:] != starts[:-1]
+    distinct = starts[first]
+    codes = 2 * (np.cumsum(first, dtype=np.int64) - 1) + 1
+    place = np.searchsorted(distinct, new_starts, "left")
+    known = distinct[np.minimum(place, max(len(distinct) - 1, 0))] == new_starts \
+        if len(distinct) else np.zeros(len(new_starts), np.bool_)
+    new_codes = 2 * place + known
+    packed = (codes << 32) | ids
+    new_packed = (new_codes << 32) | new_ids
+    b_order = np.argsort(new_packed)
+    at = np.searchsorted(packed, new_packed[b_order])
+    return np.insert(np.arange(len(ids), dtype=np.int64), at, len(ids) + b_order)
+
+
 def _merge_adjacent(ranges: Runs) -> Runs:
     """Sorted inclusive key ranges with touching neighbours joined (whole bands become one)."""
     merged: Runs = []
@@ -389,7 +418,9 @@ class EventCatalog:
         self._count = n
         self._install_base(columns)
 
-    def _install_base(self, columns: _Columns) -> None:
+    def _install_base(self, columns: _Columns, listed: Int64Array | None = None) -> None:
+        """Sort ``columns`` by cell and rank them; ``listed``: their (start, id) order if
+        known (a merge), else it is sorted out here."""
         order = np.argsort(columns["key"], kind="stable")
         for name in columns.arrays:
             columns.arrays[name] = columns.arrays[name][order]
@@ -399,8 +430,13 @@ class EventCatalog:
         base_row = np.full(size, -1, np.int64)
         base_row[ids] = np.arange(len(ids), dtype=np.int64)
         self._base_row = base_row
-        # Ids are unique among the rows, so (start, id) orders them totally.
-        self._by_rank = np.lexsort((ids, columns["start"])).astype(np.int32)
+        if listed is None:
+            # Ids are unique among the rows, so (start, id) orders them totally.
+            self._by_rank = np.lexsort((ids, columns["start"])).astype(np.int32)
+        else:
+            moved_to = np.empty(len(ids), np.int64)
+            moved_to[order] = np.arange(len(ids), dtype=np.int64)
+            self._by_rank = moved_to[listed].astype(np.int32)
         self._rank = np.empty(len(ids), np.int32)
         self._rank[self._by_rank] = np.arange(len(ids), dtype=np.int32)
 
@@ -428,14 +464,28 @@ class EventCatalog:
             self._merge()
 
     def _merge(self) -> None:
-        """Fold the delta into the sorted rows, dropping dead ones."""
-        alive = self._base["alive"]
+        """Fold the delta into the sorted rows, dropping dead ones.
+
+        The live rows keep their relative list order, so only the delta's rows are placed
+        among them (``_merged_list_order``) instead of ranking a million rows again.
+        """
+        base, delta = self._base, self._delta
+        alive = base["alive"]
         merged = _Columns({
-            name: np.concatenate([self._base[name][alive], self._delta[name]])
-            for name in _COLUMNS
+            name: np.concatenate([base[name][alive], delta[name]]) for name in _COLUMNS
         })
         merged.size = len(merged.arrays["id"])
-        self._install_base(merged)
+        kept = self._by_rank[alive[self._by_rank]]  # live rows, in list order
+        position = np.cumsum(alive, dtype=np.int64) - 1  # their index in ``merged``
+        order = _merged_list_order(base["start"][kept], base["id"][kept], delta["start"],
+                                   delta["id"])
+        listed = None
+        if order is not None:
+            n_kept = len(kept)
+            listed = np.concatenate([position[kept],
+                                     np.arange(n_kept, n_kept + delta.size, dtype=np.int64)])
+            listed = listed[order]
+        self._install_base(merged, listed)
         self._delta = _Columns.empty()
         self._delta_row = {}
 
