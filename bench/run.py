@@ -86,7 +86,7 @@ from bench.servers import (  # noqa: E402
     start_mock,
     start_prism,
 )
-from bench.tables import print_tables, verdicts  # noqa: E402
+from bench.tables import POSTGRES, POSTGRES_NOFSYNC, print_tables, verdicts  # noqa: E402
 
 __all__ = ["CITIES", "main"]  # bench/catalog.py takes the ten points from here
 PARTS = ("startup", "throughput", "scale", "replicas", "contracts")
@@ -98,12 +98,13 @@ def log(message: str) -> None:
 
 
 @contextmanager
-def maybe_postgres(procs: Processes, wanted: bool = True) -> Iterator[Postgres | None]:
+def maybe_postgres(procs: Processes, wanted: bool = True, *,
+                   durable: bool = True) -> Iterator[Postgres | None]:
     """A PostgreSQL server for a part, if ``wanted``; the part's servers stop before it."""
     if not wanted:
         yield None
         return
-    with postgres_server() as server:
+    with postgres_server(durable=durable) as server:
         try:
             yield server
         finally:
@@ -188,14 +189,16 @@ def throughput(args: argparse.Namespace, procs: Processes, wrk: str, workdir: Pa
     """
     load = Load(args.connections, args.threads, args.duration)
     started: dict[str, float] = {}
-    with maybe_postgres(procs, not args.no_postgres) as pg:
+    with (maybe_postgres(procs, not args.no_postgres) as pg,
+          maybe_postgres(procs, not args.no_postgres, durable=False) as pg_nofsync):
         mock, started["mock"] = start_mock(procs, args.mock_args, workdir)
         targets = [mock]
-        if pg is not None:
-            target, started["mock pg"] = start_mock(
-                procs, pg_flags(args, pg.create_database()), workdir, name="mock pg",
-                postgres=pg)
-            targets.append(target)
+        for name, server in ((POSTGRES, pg), (POSTGRES_NOFSYNC, pg_nofsync)):
+            if server is not None:
+                target, started[name] = start_mock(
+                    procs, pg_flags(args, server.create_database()), workdir, name=name,
+                    postgres=server)
+                targets.append(target)
         if not args.no_prism:
             prism = ensure_prism()
             for dynamic in (False, True):

@@ -268,6 +268,7 @@ class Postgres:
     """A throwaway PostgreSQL cluster (the test suite's ``tests/postgres_server.py``)."""
 
     server: Any  # postgres_server.PostgresServer
+    durable: bool
 
     @property
     def pid(self) -> int:
@@ -290,14 +291,29 @@ class Postgres:
 
 
 @contextmanager
-def postgres_server() -> Iterator[Postgres]:
-    """A PostgreSQL server for the duration of a part, stopped and removed after it."""
+def postgres_server(*, durable: bool = True) -> Iterator[Postgres]:
+    """A PostgreSQL server for the duration of a part, stopped and removed after it.
+
+    ``durable``: PostgreSQL's own defaults (fsync on, full page writes), what a team's server
+    runs, so every commit waits for the disk. Otherwise the test suite's settings (fsync off):
+    a commit survives the death of any process, as SQLite's ``synchronous=NORMAL`` does, but
+    not a power cut; the difference is what this machine's disk costs each write.
+    """
     sys.path.insert(0, str(ROOT / "tests"))
     from postgres_server import PostgresServer
 
-    server = PostgresServer()
+    class BenchPostgresServer(PostgresServer):  # type: ignore[misc]
+        def start(self) -> None:
+            if not durable:
+                return super().start()
+            options = (f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
+                       "-c max_connections=200 -c shared_buffers=128MB")
+            self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l",
+                      str(self.folder / "server.log"), "-w", "-t", "30", "start")
+
+    server = BenchPostgresServer()
     try:
-        yield Postgres(server)
+        yield Postgres(server, durable)
     finally:
         server.close()
 

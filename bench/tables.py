@@ -14,6 +14,7 @@ from typing import Any
 PRISM = "prism"
 DEFAULT = "mock"
 POSTGRES = "mock pg"
+POSTGRES_NOFSYNC = "mock pg nofsync"
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[Any]], right_from: int = 1) -> str:
@@ -63,6 +64,7 @@ def throughput_tables(report: dict[str, Any]) -> list[str]:
     ratios = []
     for scenario in scenarios:
         mock, pg = by.get((DEFAULT, scenario)), by.get((POSTGRES, scenario))
+        nofsync = by.get((POSTGRES_NOFSYNC, scenario))
         static, dynamic = by.get((PRISM, scenario)), by.get(("prism -d", scenario))
 
         def get(row: dict[str, Any] | None, key: str) -> float | None:
@@ -73,10 +75,11 @@ def throughput_tables(report: dict[str, Any]) -> list[str]:
                        number(ratio(get(mock, "rps"), get(dynamic, "rps")), 2),
                        number(ratio(get(pg, "rps"), get(mock, "rps")), 2),
                        number(ratio(get(pg, "rps"), get(static, "rps")), 2),
-                       number(ratio(get(pg, "p99_ms"), get(static, "p99_ms")), 2)])
+                       number(ratio(get(pg, "p99_ms"), get(static, "p99_ms")), 2),
+                       number(ratio(get(nofsync, "rps"), get(mock, "rps")), 2)])
     out.append(table(["scenario", "default / prism req/s", "default p99 / prism p99",
                       "default / prism -d req/s", "pg / default req/s", "pg / prism req/s",
-                      "pg p99 / prism p99"], ratios))
+                      "pg p99 / prism p99", "pg nofsync / default req/s"], ratios))
     out.append(table(["target", "scenario", "mock CPU us/req", "PostgreSQL CPU us/req",
                       "wrk CPU us/req"],
                      ([r["target"], r["scenario"], cpu(r, "mock"), cpu(r, "postgresql"),
@@ -201,10 +204,11 @@ def verdicts(report: dict[str, Any]) -> list[dict[str, Any]]:
             check(f"PostgreSQL >= 0.8x SQLite ({scenario})",
                   f"{pg['rps']:,.0f} vs {mock['rps']:,.0f} ({pg['rps'] / mock['rps']:.2f}x)",
                   pg["rps"] >= 0.8 * mock["rps"])
-    pg_create = by.get((POSTGRES, "create"))
-    if pg_create:
-        check("PostgreSQL creates >= 1,000/s", f"{pg_create['rps']:,.0f}/s",
-              pg_create["rps"] >= 1000)
+    for name, label in ((POSTGRES, "PostgreSQL"), (POSTGRES_NOFSYNC, "PostgreSQL, fsync off")):
+        pg_create = by.get((name, "create"))
+        if pg_create:
+            check(f"{label} creates >= 1,000/s", f"{pg_create['rps']:,.0f}/s",
+                  pg_create["rps"] >= 1000)
     for row in report.get("scale") or []:
         if row["mode"] == "postgresql":
             check(f"PostgreSQL ready on an empty database < 60 s ({row['events']:,} events)",
