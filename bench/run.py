@@ -93,6 +93,10 @@ PARTS = ("startup", "throughput", "scale", "replicas", "contracts")
 Part = Callable[[argparse.Namespace, Processes, str, Path, Context, dict[str, Any]], None]
 
 
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -436,6 +440,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="`mock-server serve` flags besides --port (default: none, the "
                              "default a user gets)")
     parser.add_argument("--json", type=Path, default=BENCH / "results.json")
+    parser.add_argument("--update", action="store_true",
+                        help="keep the --json file's other parts: re-measure only these "
+                             "(each part's date is in part_dates)")
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds = 1
@@ -449,8 +456,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     only = set(args.only or PARTS)
     wrk = ensure_wrk()
-    report: dict[str, Any] = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    report: dict[str, Any] = {}
+    if args.update and args.json.exists():  # re-measure some parts, keep the others' figures
+        report = json.loads(args.json.read_text())
+        report.pop("failures", None)
+    report.update({
+        "date": report.get("date") or now(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} "
                    f"{platform.release()}, Python {platform.python_version()}",
         "load_average_at_start": load_average(),
@@ -458,7 +469,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                      "connections": args.connections, "threads": args.threads,
                      "mock_args": args.mock_args, "point_duration_s": args.point_duration,
                      "quick": args.quick},
-    }
+    })
     ctx = Context(token=make_token(), users=fixture_users(), create_body=create_body(),
                   upload_body=upload_body())
     procs = Processes()
@@ -472,6 +483,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if name not in only or getattr(args, f"no_{name}"):
                     continue
                 log(f"bench: {name} (load {load_average()})")
+                report.setdefault("part_dates", {})[name] = now()
                 started = time.monotonic()
                 try:
                     part(args, procs, wrk, workdir, ctx, report)
