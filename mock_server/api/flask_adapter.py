@@ -69,8 +69,9 @@ class SchemaConverter(BaseConverter):
         self.regex = regex
 
 
-def flask_rule(operation: Operation) -> str:
-    rule = operation.mock_path
+def flask_rule(operation: Operation, path: str) -> str:
+    """The URL rule of one path the mock serves ``operation`` at (under its mount, or root)."""
+    rule = path
     for parameter in operation.parameters:
         if parameter.location == "path":
             regex = segment_pattern(parameter.schema)  # werkzeug takes it verbatim
@@ -102,9 +103,10 @@ def make_view(operation: Operation, pipeline: Pipeline) -> Callable[..., Respons
 def add_operation_routes(app: Flask, spec: Spec, pipelines: Mapping[str, Pipeline]) -> None:
     app.url_map.converters["schema"] = SchemaConverter
     for operation in spec.operations.values():
-        app.add_url_rule(flask_rule(operation), endpoint=operation.operation_id,
-                         view_func=make_view(operation, pipelines[operation.operation_id]),
-                         methods=[operation.method])
+        view = make_view(operation, pipelines[operation.operation_id])
+        for path in operation.mock_paths:
+            app.add_url_rule(flask_rule(operation, path), endpoint=operation.operation_id,
+                             view_func=view, methods=[operation.method])
 
 
 def http_error_message(exc: HTTPException) -> str:
@@ -115,7 +117,8 @@ def http_error_message(exc: HTTPException) -> str:
 
 
 def register_error_handlers(app: Flask, spec: Spec) -> None:
-    roots = (f"{op.mount}/{op.path.split('/')[1]}/..." for op in spec.operations.values())
+    roots = (f"{root}/{op.path.split('/')[1]}/..." for op in spec.operations.values()
+             for root in op.roots)
     known = ", ".join(dict.fromkeys(roots))  # from the spec, in its order, each once
 
     @app.errorhandler(HTTPException)

@@ -67,7 +67,7 @@ def make_pipeline(operation: Operation, validator: OperationValidator, handler: 
                 caller=caller,
                 now=services.clock.now(),
                 base_url=incoming.base_url,
-                api_path=incoming.path[len(operation.mount):],
+                api_path=operation.api_path(incoming.path),
                 query_string=incoming.query_string,
                 files=incoming.files,
             )

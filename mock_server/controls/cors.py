@@ -19,7 +19,8 @@ ALLOWED_HEADERS = ("Authorization", "Content-Type", "X-Api-Key", "X-Desired-Limi
 EXPOSED_HEADERS = ("Allow", "Location", "X-Request-Id", "X-Mock-Fault", "Preference-Applied",
                    "X-Contract-Violations")
 #: Paths that get CORS headers: the APIs and the URLs they hand out.
-CORS_PATHS = (r"/activities/.*", r"/sportstrackingdata/.*", r"/uploads/.*", r"/thumbnails/.*")
+CORS_PATHS = (r"/activities/.*", r"/sportstrackingdata/.*", r"/v1/.*", r"/v2/.*", r"/uploads/.*",
+              r"/thumbnails/.*")
 
 
 def cors_headers(environ: Mapping[str, Any], origins: Sequence[str]) -> list[tuple[str, str]]:

@@ -1,8 +1,10 @@
 """`mock-server proxy --upstream URL`: forward to a deployment, report where it breaks the spec.
 
 A client points at the proxy exactly as at the mock (`/activities/v1/...`,
-`/sportstrackingdata/v2/...`); each request goes to the upstream at the same path (or to a
-``--route PREFIX=URL`` base for paths under PREFIX, since the real APIs live on two hosts), and
+`/sportstrackingdata/v2/...`, or the spec's paths as written at the root, `/v1/...`, `/v2/...`);
+each request goes to the upstream at the same path (or to a ``--route PREFIX=URL`` base for
+paths under PREFIX, since the real APIs live on two hosts: ``/v1=https://api-eu.decathlon.net/
+activities/v1`` sends the root paths of one of them there), and
 the upstream's answer comes back unchanged: same status, same headers (hop-by-hop ones aside),
 the same bytes (a compressed body stays compressed). Along the way both halves are checked with
 the mock's own compiled validators (`validation.py`):

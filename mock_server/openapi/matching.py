@@ -3,9 +3,10 @@
 The request journal, the fault rules, the `Prefer` override and the validation proxy all need
 to name the operation of a request before (or without) Flask's routing: the proxy has no Flask
 routes at all, and the journal and faults wrap the app from outside. Path templates are compiled
-to one regular expression per operation, once, with the same segment rules as the app's routes
-(a `{id}` segment only matches what the parameter's schema allows), so a match costs a handful
-of regex calls.
+to one regular expression per path the mock serves an operation at (under its mount,
+``/activities/v1/events``, and as written at the root, ``/v1/events``), once, with the same
+segment rules as the app's routes (a `{id}` segment only matches what the parameter's schema
+allows), so a match costs a handful of regex calls.
 
 For a request that matches nothing, ``nearest`` names the operation it most likely meant and
 says why it missed (wrong method, a segment that cannot be the parameter, a missing API root),
@@ -68,13 +69,16 @@ class NearMiss:
 
 
 class _Template:
-    __slots__ = ("operation", "regex", "segments", "segment_regexes")
+    """One path the mock serves an operation at (its mount, or the root: ``mock_paths``)."""
 
-    def __init__(self, operation: Operation) -> None:
+    __slots__ = ("operation", "path", "regex", "segments", "segment_regexes")
+
+    def __init__(self, operation: Operation, path: str) -> None:
         self.operation = operation
+        self.path = path
         patterns = {p.name: segment_pattern(p.schema) for p in operation.parameters
                     if p.location == "path"}
-        self.segments = operation.mock_path.strip("/").split("/")
+        self.segments = path.strip("/").split("/")
         self.segment_regexes: dict[int, tuple[str, re.Pattern[str]]] = {}
         parts = []
         for index, segment in enumerate(self.segments):
@@ -93,7 +97,7 @@ class OperationMatcher:
     """Finds the operation of a (method, path) pair; built once from the spec's operations."""
 
     def __init__(self, operations: Iterable[Operation]) -> None:
-        self._templates = [_Template(op) for op in operations]
+        self._templates = [_Template(op, path) for op in operations for path in op.mock_paths]
         by_method: dict[str, list[_Template]] = {}
         for template in self._templates:
             by_method.setdefault(template.operation.method, []).append(template)
@@ -143,7 +147,7 @@ class OperationMatcher:
         similarity = difflib.SequenceMatcher(None, candidate, path, autojunk=False).ratio()
         if method != operation.method:
             reasons.append(f"method {method} is not documented here; the operation is "
-                           f"{operation.method} {operation.mock_path}")
+                           f"{operation.method} {template.path}")
         mount = operation.mount
         if len(path) > 1 and path.endswith("/") and template.regex.fullmatch(path.rstrip("/")):
             reasons.append("the path ends with a slash; the operation's does not")
@@ -177,7 +181,7 @@ class OperationMatcher:
         miss = NearMiss(
             operation_id=operation.operation_id,
             method=operation.method,
-            path=operation.mock_path,
+            path=template.path,
             similarity=round(score, 3),
             reasons=tuple(reasons) or ("it matches; the request may have been refused "
                                        "before routing",),

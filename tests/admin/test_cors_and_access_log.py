@@ -47,6 +47,15 @@ def test_a_preflight_allows_the_apis_headers(cors_app: Flask) -> None:
         h.strip() for h in allowed.split(",")}
 
 
+def test_root_paths_answer_cors_too(cors_app: Flask) -> None:
+    client = cors_app.test_client()
+    answer = client.get(f"/v1/events?{LILLE_QUERY}", headers={**API_KEY, "Origin": ORIGIN})
+    assert answer.status_code == 200 and answer.headers["Access-Control-Allow-Origin"] == ORIGIN
+    preflight = client.options("/v2/upload", headers={
+        "Origin": ORIGIN, "Access-Control-Request-Method": "POST"})
+    assert preflight.headers["Access-Control-Allow-Origin"] == ORIGIN
+
+
 def test_injected_answers_carry_cors_headers_and_preflights_are_never_faulted(
         cors_app: Flask) -> None:
     client = cors_app.test_client()
