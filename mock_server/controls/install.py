@@ -4,14 +4,14 @@ Kept out of `app.py` so the request pipeline stays readable there; `create_app` 
 ``install_controls`` once, last. The WSGI layers, outermost first:
 
     JournalMiddleware   records what the client saw (injected faults included), access log
+    CorsMiddleware      CORS headers on every answer but the admin API's; preflights
     FaultMiddleware     fault rules and `Prefer` overrides, before anything else runs
     StateFile marking   marks the state dirty after a request that may change it (--state-file)
-    DocumentedCurlUpload, Flask (routing, auth, validation, handlers, admin blueprint, CORS)
+    DocumentedCurlUpload, the API fast path, Flask (routing, auth, validation, handlers, admin)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask import Flask, request
@@ -25,7 +25,7 @@ from mock_server.controls.admin.state_routes import (
     add_state_routes,
     add_token_routes,
 )
-from mock_server.controls.cors import ALLOWED_HEADERS, CORS_PATHS, EXPOSED_HEADERS
+from mock_server.controls.cors import CorsMiddleware
 from mock_server.controls.faults import FaultMiddleware, FaultRules, SpecAnswers
 from mock_server.controls.journal import ADMIN_PREFIX, ENV_ROUTED, Journal, JournalMiddleware
 from mock_server.openapi.matching import OperationMatcher
@@ -47,21 +47,11 @@ class Controls:
     state_file: StateFile | None
 
 
-def init_cors(app: Flask, origins: Sequence[str]) -> None:
-    """Answer CORS (preflights included) for ``origins`` (``"*"``: any) on the API paths."""
-    if not origins:
-        return
-    from flask_cors import CORS
-
-    allowed: str | list[str] = "*" if "*" in origins else list(origins)
-    CORS(app, resources={path: {} for path in CORS_PATHS}, origins=allowed,
-         allow_headers=list(ALLOWED_HEADERS), expose_headers=list(EXPOSED_HEADERS),
-         max_age=600)
-
-
 def install_controls(app: Flask, settings: Settings, spec: Spec, services: Services,
-                     credentials: Credentials) -> Controls:
-    matcher = OperationMatcher(spec.operations.values())
+                     credentials: Credentials, *,
+                     matcher: OperationMatcher | None = None) -> Controls:
+    """``matcher``: the app's own, so that the journal's match is the one the fast path uses."""
+    matcher = matcher or OperationMatcher(spec.operations.values())
     journal = Journal(settings.journal_size, settings.journal_body_bytes, matcher)
     faults = FaultRules(SpecAnswers(spec))
     if settings.admin_enabled:
@@ -72,7 +62,6 @@ def install_controls(app: Flask, settings: Settings, spec: Spec, services: Servi
         add_token_routes(admin, services, credentials.tokens)
         add_clock_routes(admin, services)
         app.register_blueprint(admin)
-    init_cors(app, settings.cors_origins)
 
     @app.before_request
     def tell_the_journal_a_route_matched() -> None:
@@ -88,7 +77,9 @@ def install_controls(app: Flask, settings: Settings, spec: Spec, services: Servi
         state_file.load()
         wsgi = state_file.middleware(wsgi)
         state_file.start()
-    wsgi = FaultMiddleware(wsgi, faults, matcher=matcher, cors_origins=settings.cors_origins)
+    wsgi = FaultMiddleware(wsgi, faults, matcher=matcher)
+    if settings.cors_origins:
+        wsgi = CorsMiddleware(wsgi, settings.cors_origins, skip_prefix=ADMIN_PREFIX)
     wsgi = JournalMiddleware(wsgi, journal,
                              skip_prefix=None if settings.journal_admin else ADMIN_PREFIX)
     app.wsgi_app = wsgi  # type: ignore[method-assign]

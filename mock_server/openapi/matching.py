@@ -24,6 +24,11 @@ from typing import Any
 
 from mock_server.openapi.spec import Operation
 
+#: Where the operation of a request is kept in its WSGI environ once a layer has matched it
+#: (``OperationMatch``, or ``None`` for a request no operation has): the outermost layer, the
+#: journal, matches; the fault layer, the fast path and the proxy read it. So no layer may
+#: rewrite ``PATH_INFO`` or ``REQUEST_METHOD`` on the way in.
+ENV_OPERATION = "mock_server.operation"
 _PLACEHOLDER = re.compile(r"\{([^}/]+)\}")
 #: How many (method, path) answers ``match`` remembers before starting afresh.
 CACHE_SIZE = 10_000
@@ -66,6 +71,29 @@ class NearMiss:
             "similarity": self.similarity,
             "reasons": list(self.reasons),
         }
+
+
+def request_path(environ: Mapping[str, Any]) -> str:
+    """The request path as werkzeug's ``request.path`` has it: WSGI's latin-1 ``PATH_INFO``
+    read back as the UTF-8 the client sent (undecodable bytes replaced)."""
+    raw = environ.get("PATH_INFO", "") or "/"
+    if raw.isascii():  # nearly every request: nothing to decode
+        return str(raw)
+    try:
+        return str(raw).encode("latin-1").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a server that already decoded it
+        return str(raw)
+
+
+def operation_of(environ: dict[str, Any], matcher: OperationMatcher) -> OperationMatch | None:
+    """The operation of a request, matched once per request: the first layer that asks keeps
+    the answer in ``environ[ENV_OPERATION]`` for every layer inside it."""
+    if ENV_OPERATION in environ:
+        found: OperationMatch | None = environ[ENV_OPERATION]
+        return found
+    found = environ[ENV_OPERATION] = matcher.match(environ.get("REQUEST_METHOD", "GET"),
+                                                   request_path(environ))
+    return found
 
 
 class _Template:

@@ -11,7 +11,6 @@ import jwt
 import pytest
 
 from mock_server.api.callers import api_user_id
-from mock_server.app import create_app
 from mock_server.settings import DEFAULT_API_KEY
 from tests.conftest import LILLE, OTHER_USER_ID
 
@@ -70,8 +69,8 @@ class TestAuth:
             else:
                 assert response.status_code == 401, operation.operation_id
 
-    def test_unverified_tokens_of_a_real_identity_provider(self):
-        app = create_app({"SEED": 1, "EVENTS": 20, "VERIFY_TOKEN_SIGNATURE": False})
+    def test_unverified_tokens_of_a_real_identity_provider(self, make_app):
+        app = make_app({"SEED": 1, "EVENTS": 20, "VERIFY_TOKEN_SIGNATURE": False})
         claims = {"sub": "a-real-idp-user", "type": "DKTCONNECT", "given_name": "Ada",
                   "family_name": "L"}
         token = jwt.encode(claims, "idp-private-secret-0123456789abc", algorithm="HS256")
@@ -81,8 +80,8 @@ class TestAuth:
         assert me.json["name"] == "Ada L" and me.json["type"] == "DKTCONNECT"
         assert me.json["id"] == api_user_id("a-real-idp-user")  # a stable uuid for the subject
 
-    def test_several_api_keys(self):
-        app = create_app({"SEED": 1, "EVENTS": 20, "API_KEYS": ["k1", "k2"]})
+    def test_several_api_keys(self, make_app):
+        app = make_app({"SEED": 1, "EVENTS": 20, "API_KEYS": ["k1", "k2"]})
         client = app.test_client()
         assert client.get(NEAR_LILLE, headers={"X-Api-Key": "k2"}).status_code == 200
         assert client.get(NEAR_LILLE, headers=KEY).status_code == 401
