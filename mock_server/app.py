@@ -85,8 +85,8 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     add_operation_routes(app, spec, respond)
     app.register_blueprint(files_blueprint(services))
     app.register_blueprint(swagger_blueprint(spec.document, api_key_hint=settings.api_keys[0]))
-    register_error_handlers(app, spec)
     matcher = OperationMatcher(spec.operations.values())  # one per app: the journal's is this
+    register_error_handlers(app, spec, matcher)
     if settings.fast_path:
         app.wsgi_app = ApiDispatcher(app.wsgi_app, matcher, respond)  # type: ignore[method-assign]
     app.wsgi_app = DocumentedCurlUpload(app.wsgi_app)  # type: ignore[method-assign]

@@ -18,10 +18,13 @@ from werkzeug.routing import BaseConverter, Map
 from mock_server.api.answers import error_answer, http_error_message, unhandled_answer
 from mock_server.api.http_status import status_line
 from mock_server.api.requests import Answer, Responder
-from mock_server.openapi.matching import OperationMatch, segment_pattern
+from mock_server.openapi.matching import OperationMatch, OperationMatcher, segment_pattern
 from mock_server.openapi.spec import Operation, Spec
 
 JSON = "application/json"
+#: How close (``NearMiss.similarity``, 0..1) a path must be for a 404 to name an operation: a
+#: typo or a wrong mount scores 0.8 to 0.97, a path of another service about 0.5.
+NEAR_ENOUGH = 0.6
 
 
 def flask_response(answer: Answer, headers: Mapping[str, str] | None = None) -> Response:
@@ -75,10 +78,21 @@ def add_operation_routes(app: Flask, spec: Spec, respond: Responder) -> None:
                              view_func=view, methods=[operation.method])
 
 
-def register_error_handlers(app: Flask, spec: Spec) -> None:
-    roots = (f"{root}/{op.path.split('/')[1]}/..." for op in spec.operations.values()
-             for root in op.roots)
-    known = ", ".join(dict.fromkeys(roots))  # from the spec, in its order, each once
+def not_found_message(method: str, path: str, spec: Spec, matcher: OperationMatcher) -> str:
+    """What a client needs after a 404: the operation the mock would serve nearest to the path
+    (the journal's near miss), and where the APIs live."""
+    roots = list(dict.fromkeys(f"{root}/{op.path.split('/')[1]}"  # from the spec, in its order
+                               for op in spec.operations.values() for root in op.roots))
+    known = ", ".join(roots[:-1]) + f" and {roots[-1]}" if len(roots) > 1 else roots[0]
+    message = f"No operation at {method} {path}."
+    miss = matcher.nearest(method, path)
+    if miss is not None and miss.similarity >= NEAR_ENOUGH:
+        message += (f" Nearest: {miss.method} {miss.path} ({miss.operation_id}): "
+                    f"{'; '.join(miss.reasons)}.")
+    return f"{message} The APIs live under {known}."
+
+
+def register_error_handlers(app: Flask, spec: Spec, matcher: OperationMatcher) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
@@ -89,8 +103,10 @@ def register_error_handlers(app: Flask, spec: Spec) -> None:
             headers["Allow"] = ", ".join(allowed)
             message = (f"Method {request.method} not allowed on {request.path}; "
                        f"allowed: {headers['Allow']}.")
-        elif status == 404:
-            message = f"No operation at {request.path}. The APIs live under {known}."
+        elif status == 404 and request.url_rule is None:
+            message = not_found_message(request.method, request.path, spec, matcher)
+        elif status == 404:  # a route of the mock's own (a file) with nothing at that path
+            message = f"Nothing at {request.path}."
         else:
             message = http_error_message(exc)
         return flask_response(error_answer(status, message), headers)

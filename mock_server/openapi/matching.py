@@ -132,6 +132,7 @@ class OperationMatcher:
         self._by_method = by_method
         self.mounts = tuple(dict.fromkeys(t.operation.mount for t in self._templates))
         self._seen: dict[tuple[str, str], OperationMatch | None] = {}
+        self._near: dict[tuple[str, str], NearMiss | None] = {}
 
     def match(self, method: str, path: str) -> OperationMatch | None:
         """The operation of a request; remembered, since a client repeats its requests."""
@@ -153,8 +154,20 @@ class OperationMatcher:
         return None
 
     def nearest(self, method: str, path: str) -> NearMiss | None:
-        """The closest operation by path shape (parameters filled in) and method."""
-        method = method.upper()
+        """The closest operation by path shape (parameters filled in) and method.
+
+        About a millisecond (difflib over every template), so remembered like ``match``: a
+        client that keeps missing, as a load test with a wrong path does, pays it once.
+        """
+        key = (method.upper(), path)
+        if key in self._near:
+            return self._near[key]
+        if len(self._near) >= CACHE_SIZE:
+            self._near.clear()
+        found = self._near[key] = self._nearest(*key)
+        return found
+
+    def _nearest(self, method: str, path: str) -> NearMiss | None:
         best: tuple[float, NearMiss] | None = None
         wanted = path.strip("/").split("/")
         for template in self._templates:

@@ -127,6 +127,29 @@ class TestErrors:
         assert wrong.json["code"] == 405
 
 
+    @pytest.mark.parametrize("path, nearest", [
+        ("/activities/v1/evnts", "Nearest: GET /activities/v1/events (listEvents): segment "
+                                 "'evnts' where the spec has 'events'."),
+        ("/v1/events/abc", "Nearest: GET /v1/events/{id} (getEvent): segment 'abc' cannot be "
+                           "the {id} parameter"),
+        ("/sportstrackingdata/v2/activitie", "Nearest: GET /sportstrackingdata/v2/activities "
+                                             "(listActivities)"),
+    ])
+    def test_a_404_names_the_nearest_operation(self, client, path, nearest):
+        missing = client.get(path, headers=KEY)
+        assert missing.status_code == 404 and missing.json["code"] == 404
+        message = missing.json["message"]
+        assert message.startswith(f"No operation at GET {path}. {nearest}")
+        assert message.endswith(
+            " The APIs live under /activities/v1, /v1, /sportstrackingdata/v2 and /v2.")
+        assert ".." not in message
+
+    def test_a_404_far_from_every_operation_names_none(self, client):
+        message = client.get("/favicon.ico").json["message"]
+        assert message == ("No operation at GET /favicon.ico. The APIs live under "
+                           "/activities/v1, /v1, /sportstrackingdata/v2 and /v2.")
+
+
 class TestPagination:
     def test_links_and_meta_as_documented(self, client):
         page = client.get(NEAR_LILLE + "&level[]=5&level[]=10&page=2",

@@ -89,3 +89,11 @@ def test_a_spec_without_the_root_server_serves_the_mounts_only() -> None:
     miss = mounted_only.nearest("GET", "/v1/events")
     assert miss is not None and miss.operation_id == "listEvents"
     assert any("lacks the API root /activities" in text for text in miss.reasons), miss.reasons
+
+
+def test_the_nearest_operation_is_remembered_per_method_and_path(
+        matcher: OperationMatcher) -> None:
+    """A 404 names it, so a client that keeps missing must not pay difflib every time."""
+    first = matcher.nearest("get", "/v1/evnts/remembered")
+    assert first is not None and matcher.nearest("GET", "/v1/evnts/remembered") is first
+    assert matcher.nearest("POST", "/v1/evnts/remembered") is not first
