@@ -5,6 +5,9 @@ under `/sportstrackingdata`); schemathesis takes one base URL, so the document i
 carries the mock's mounts in its paths. Operations with business rules beyond the schema
 (end after start, full event, content sniffing, ...) document 422 for schema-valid input, so
 positive data may be answered 422 there and nowhere else.
+
+Both request paths are run (the fast path and, with ``FAST_PATH`` off, Flask's views): one
+schema, and one app, per path.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ RULE_BOUND_OPERATIONS = [
     "uploadFile", "updateActivity",
 ]
 APP = create_app({"SEED": 42, "EVENTS": 300})
-SERVICES = APP.extensions["mock_server"]
+FLASK_APP = create_app({"SEED": 42, "EVENTS": 300, "FAST_PATH": False})
 # The caller is the documents' subscriber (4c68165b-...): the spec's examples subscribe that
 # user, so following addSubscriber's GetMySubscription link asks about the caller's own
 # subscription, the case the link describes.
@@ -67,6 +70,10 @@ def mounted_document() -> dict[str, Any]:
 
 schema = schemathesis.openapi.from_dict(mounted_document(), config=CONFIG)
 schema.app = APP
+flask_schema = schemathesis.openapi.from_dict(mounted_document(), config=CONFIG)
+flask_schema.app = FLASK_APP
+# The same tokens work on both apps: same secret, same seeded users.
+assert FLASK_APP.extensions["mock_server.credentials"].tokens.verify(f"Bearer {TOKEN}")
 
 
 @pytest.mark.slow
@@ -76,20 +83,34 @@ def test_every_operation_passes_every_schemathesis_check(case: schemathesis.Case
     case.call_and_validate()
 
 
-class APIWorkflows(schema.as_state_machine()):  # type: ignore[misc]
-    """Sequences that follow the spec's links: create -> get/patch/cancel/duplicate, ...
-
-    Each run starts from the seeded fixtures: hypothesis replays a failing sequence to shrink
-    it, and a replay must meet the state the first run met.
-    """
-
-    def setup(self) -> None:
-        SERVICES.reset()
+@pytest.mark.slow
+@flask_schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_operation_passes_every_schemathesis_check_through_flask(
+        case: schemathesis.Case) -> None:
+    case.call_and_validate()
 
 
-TestAPIWorkflows = APIWorkflows.TestCase
-TestAPIWorkflows.settings = settings(
-    max_examples=15, stateful_step_count=6, deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
-TestAPIWorkflows = pytest.mark.slow(TestAPIWorkflows)
+def workflows(on: schemathesis.BaseSchema, app: Any) -> type:
+    services = app.extensions["mock_server"]
+
+    class APIWorkflows(on.as_state_machine()):  # type: ignore[misc]
+        """Sequences that follow the spec's links: create -> get/patch/cancel/duplicate, ...
+
+        Each run starts from the seeded fixtures: hypothesis replays a failing sequence to
+        shrink it, and a replay must meet the state the first run met.
+        """
+
+        def setup(self) -> None:
+            services.reset()
+
+    case = APIWorkflows.TestCase
+    case.settings = settings(
+        max_examples=15, stateful_step_count=6, deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    return pytest.mark.slow(case)
+
+
+TestAPIWorkflows = workflows(schema, APP)
+TestAPIWorkflowsThroughFlask = workflows(flask_schema, FLASK_APP)
