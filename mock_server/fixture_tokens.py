@@ -14,7 +14,7 @@ from datetime import timedelta
 from mock_server.api.auth import Tokens
 from mock_server.domain.activities.models import User
 from mock_server.domain.clock import SystemClock
-from mock_server.seed.fixtures import DEFAULT_USER_ID, build_fixtures
+from mock_server.seed import DEFAULT_USER_ID, build_fixtures
 from mock_server.settings import Settings
 
 
