@@ -1,5 +1,6 @@
-"""`mock-server serve | token | admin | proxy`: serve the mock, mint a token, drive a running
-mock's admin API (`admin_cli.py`), or check a real deployment through the validation proxy."""
+"""`mock-server serve | token | admin | proxy | postman`: serve the mock, mint a token, drive a
+running mock's admin API (`admin_cli.py`), check a real deployment through the validation proxy,
+or write a Postman collection and environment for the mock (`postman.py`)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,8 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from types import FrameType
 
-from mock_server.api.auth import DEFAULT_TOKEN_TTL, Tokens
-from mock_server.domain.activities.models import User
-from mock_server.domain.clock import SystemClock
-from mock_server.seed import DEFAULT_USER_ID, build_fixtures
+from mock_server.api.auth import DEFAULT_TOKEN_TTL
+from mock_server.fixture_tokens import UnknownFixtureUser, fixture_token
 from mock_server.settings import (
     ADMIN_KEY_ENV,
     API_KEYS_ENV,
@@ -86,8 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="seconds until the token expires (negative: already expired)")
 
     from mock_server.admin_cli import add_admin_parser
+    from mock_server.postman import add_postman_parser
 
     add_admin_parser(commands)
+    add_postman_parser(commands)
 
     proxy = commands.add_parser(
         "proxy", help="forward to a real deployment and report where it breaks openapi.yaml")
@@ -127,25 +128,16 @@ def _controls(parser: argparse.ArgumentParser) -> None:
                                help="no access log (the default)")
 
 
-def _find_user(users: Sequence[User], wanted: str) -> User | None:
-    for user in users:
-        if wanted in (user.id, user.external_id):
-            return user
-    return None
-
-
 def _token(args: argparse.Namespace) -> int:
-    settings = Settings.from_environment(seed=args.seed, token_secret=args.token_secret)
-    users = build_fixtures(seed=settings.seed, events=0).users
-    user = _find_user(users, args.user or DEFAULT_USER_ID)
-    if user is None:
-        print(f"mock-server: no fixture user {args.user!r} for seed {settings.seed}",
-              file=sys.stderr)
+    try:
+        user, token = fixture_token(args.user, seed=args.seed, token_secret=args.token_secret,
+                                    ttl=timedelta(seconds=args.ttl))
+    except UnknownFixtureUser as exc:
+        print(f"mock-server: {exc}", file=sys.stderr)
         return 2
     if args.user is None:
         print(f"token for {user.name} ({user.type}, {user.id})", file=sys.stderr)
-    tokens = Tokens(settings.token_secret, SystemClock())
-    print(tokens.issue(user.id, user.type, ttl=timedelta(seconds=args.ttl), name=user.name))
+    print(token)
     return 0
 
 
@@ -289,6 +281,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_admin(args)
     if args.command == "proxy":
         return _proxy(args)
+    if args.command == "postman":
+        from mock_server.postman import run_postman
+
+        return run_postman(args)
     return _serve(args)
 
 

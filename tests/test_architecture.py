@@ -40,6 +40,13 @@ RULES: dict[str, set[str]] = {
                              "mock_server.domain", "mock_server.settings",
                              "mock_server.errors"},
     "mock_server.admin_cli": {"mock_server.settings"},
+    # The commands that hand out tokens sign them as the mock does, from the fixtures.
+    "mock_server.fixture_tokens": {"mock_server.api", "mock_server.seed", "mock_server.domain",
+                                   "mock_server.settings", "mock_server.errors"},
+    # `mock-server postman` reads the spec and writes files: it never starts or serves an app.
+    "mock_server.postman": {"mock_server.fixture_tokens", "mock_server.openapi",
+                            "mock_server.api", "mock_server.seed", "mock_server.domain",
+                            "mock_server.settings", "mock_server.errors"},
 }
 #: Third-party packages a package must never reach, through any module of the mock.
 NEVER: dict[str, set[str]] = {
@@ -52,6 +59,7 @@ NEVER: dict[str, set[str]] = {
     # The validation proxy checks someone else's deployment: no fixtures, no state engine.
     "mock_server.controls.proxy": {"faker", "numpy", "PIL"},
     "mock_server.admin_cli": {"flask", "faker", "numpy"},
+    "mock_server.postman": {"flask", "werkzeug", "waitress"},
 }
 #: Within the API request path, Flask is an adapter: only this module may import it directly.
 FLASK_ADAPTER = "mock_server.api.flask_adapter"
