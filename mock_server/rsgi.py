@@ -28,6 +28,7 @@ from typing import Any
 import orjson
 
 from mock_server.api.shaping import error_body
+from mock_server.api.wsgi_input import collect
 from mock_server.controls.faults import ConnectionDropped
 from mock_server.controls.journal import ENV_DEFERRED_LATENCY
 
@@ -146,13 +147,7 @@ class RsgiBridge:
             return _no_write
 
         try:
-            result = self.app(environ, start_response)
-            try:
-                data = b"".join(result)
-            finally:
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
+            data = collect(self.app(environ, start_response))
         except ConnectionDropped:
             await self._wait(environ)
             if not drop_connection(scope.client):
