@@ -40,8 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="serve both APIs (granian, one worker per core)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="the address to listen on (default 127.0.0.1; 0.0.0.0 for any)")
+    serve.add_argument("--port", type=int, default=8000,
+                       help="the port to listen on (default 8000)")
     _common(serve)
     serve.add_argument("--events", type=int, default=DEFAULTS.events,
                        help=f"how many fixture events to generate (default {DEFAULTS.events}; "
@@ -81,8 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="user uuid or external id (default: a fixture user owning events, "
                             "named on stderr)")
     _common(token)
-    token.add_argument("--ttl", type=int, default=int(DEFAULT_TOKEN_TTL.total_seconds()),
-                       help="seconds until the token expires (negative: already expired)")
+    token.add_argument("--ttl-seconds", "--ttl", dest="ttl", type=int,
+                       default=int(DEFAULT_TOKEN_TTL.total_seconds()),
+                       help="seconds until the token expires (default "
+                            f"{int(DEFAULT_TOKEN_TTL.total_seconds())}; negative: already "
+                            "expired, for the documented 498)")
 
     from mock_server.admin_cli import add_admin_parser
     from mock_server.postman import add_postman_parser
@@ -99,12 +104,19 @@ def build_parser() -> argparse.ArgumentParser:
                        help="paths under PREFIX go to URL + the rest of the path instead "
                             "(e.g. /sportstrackingdata=https://api.decathlon.net/"
                             "sportstrackingdata); repeatable")
-    proxy.add_argument("--host", default="127.0.0.1")
-    proxy.add_argument("--port", type=int, default=8001)
-    proxy.add_argument("--report", default=None,
-                       help="write the violation report (JSON) to this file")
-    proxy.add_argument("--timeout", type=float, default=30.0, help="upstream timeout, seconds")
-    proxy.add_argument("--threads", type=int, default=8, help="waitress worker threads")
+    proxy.add_argument("--host", default="127.0.0.1",
+                       help="the address to listen on (default 127.0.0.1)")
+    proxy.add_argument("--port", type=int, default=8001,
+                       help="the port to listen on (default 8001)")
+    proxy.add_argument("--report-json", "--report", dest="report", default=None,
+                       metavar="PATH",
+                       help="write the violation report (JSON) to this file, as `contracts "
+                            "run --report-json` does (default: the admin API only)")
+    proxy.add_argument("--timeout", type=float, default=30.0,
+                       help="upstream timeout in seconds (default 30)")
+    proxy.add_argument("--threads", type=int, default=8,
+                       help="threads forwarding requests (default 8): the proxy waits on "
+                            "upstreams, so threads, not processes")
     _controls(proxy)
     return parser
 
