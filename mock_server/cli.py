@@ -154,6 +154,7 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from mock_server.api.freshness import SharedCatchUp
     from mock_server.app import SERVICES, body_limit, create_app
     from mock_server.controls.install import EXTENSION as CONTROLS
     from mock_server.rsgi import RsgiBridge
@@ -206,7 +207,8 @@ def _serve(args: argparse.Namespace) -> int:
     services.before_fork()  # every worker opens its own connections and threads
     app.extensions[CONTROLS].journal.store.before_fork()
     try:
-        serve_workers(RsgiBridge(app, body_limit=body_limit), host=args.host, port=args.port,
+        bridge = RsgiBridge(app, body_limit=body_limit, catch_up=SharedCatchUp(services).wait)
+        serve_workers(bridge, host=args.host, port=args.port,
                       workers=args.workers,
                       on_ready=lambda: print("mock-server: ready", flush=True))
     finally:
