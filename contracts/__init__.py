@@ -12,7 +12,15 @@ the rule, and how to replay it. The kit knows the APIs only through `openapi.yam
 
 from __future__ import annotations
 
-from .checks import REGISTRY, BehaviourCheck, CheckContext, SkipCheck, Violation, behaviour_check
+from .behaviour import (
+    REGISTRY,
+    BehaviourCheck,
+    CheckContext,
+    SkipCheck,
+    Violation,
+    behaviour_check,
+)
+from .local_server import LocalServer
 from .report import (
     Progress,
     render_console,
@@ -24,17 +32,11 @@ from .report import (
     write_json,
     write_junit_xml,
 )
-from .results import Coverage, Failure, Outcome, RunReport, Status
+from .results import Coverage, Exchange, Failure, Outcome, RunReport, Status
 from .runner import ALL_PHASES, RunOptions, TargetUnreachable, run, run_behaviour_check
 from .spec import API_NAMES, DEFAULT_SPEC_PATH, Operation, Selection, Spec
-from .target import (
-    Exchange,
-    LocalServer,
-    ReadOnlyViolation,
-    Target,
-    TokenCommandError,
-    TokenSource,
-)
+from .target import ReadOnlyViolation, Target
+from .tokens import TokenCommandError, TokenSource
 
 __all__ = [
     "ALL_PHASES",

@@ -13,12 +13,13 @@ import sys
 from collections.abc import Sequence
 from textwrap import indent
 
-from .checks import REGISTRY
+from .behaviour import REGISTRY
 from .report import Progress, render_console, write_json, write_junit_xml
 from .runner import ALL_PHASES, RunOptions, TargetUnreachable, run
-from .shape import SHAPE_RULES
+from .shape_schema import SHAPE_RULES
 from .spec import API_NAMES, Selection, Spec
-from .target import Target, TokenCommandError, TokenSource
+from .target import Target
+from .tokens import TokenCommandError, TokenSource
 
 __all__ = ["build_parser", "main"]
 

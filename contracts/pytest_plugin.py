@@ -29,7 +29,8 @@ from typing import Any
 import pytest
 import requests
 
-from .target import Target, TokenSource
+from .target import Target
+from .tokens import TokenSource
 
 __all__ = ["MockServer", "start_mock_server"]
 

@@ -1,8 +1,9 @@
-"""What a run found, as plain data: the runner fills it, `report.py` renders it.
+"""What a run found, as plain data: the runner fills it, `report` renders it.
 
-Kept free of HTTP and rendering so a report can be built, compared or re-rendered in a test
-without a server. One `Outcome` is one check applied to one scope: an operation for shape
+Kept free of sessions and rendering so a report can be built, compared or re-rendered in a
+test without a server. One `Outcome` is one check applied to one scope: an operation for shape
 checks (`response_schema_conformance` on `GET /v1/events`), a scenario for behaviour checks.
+An `Exchange` is the request and response a failure shows, copied off the wire.
 """
 
 from __future__ import annotations
@@ -10,18 +11,80 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
-from .target import Exchange
+if TYPE_CHECKING:
+    import requests
 
 __all__ = [
     "Coverage",
+    "Exchange",
     "Failure",
     "LinkCoverage",
     "OperationCoverage",
     "Outcome",
     "RunReport",
     "Status",
+    "header_text",
 ]
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request and its response, as sent on the wire (what a failure report shows)."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: bytes | None
+    status: int
+    reason: str
+    response_headers: dict[str, str]
+    response_body: bytes
+    elapsed: float
+
+    @classmethod
+    def from_response(cls, response: requests.Response) -> Exchange:
+        return cls._of(response.request, response.status_code, response.reason,
+                       dict(response.headers), response.content,
+                       response.elapsed.total_seconds())
+
+    @classmethod
+    def from_schemathesis(cls, response: Any) -> Exchange:
+        """From a `schemathesis.Response` (what `case.call()` returns)."""
+        headers = {name: ", ".join(values) for name, values in response.headers.items()}
+        return cls._of(response.request, response.status_code, response.message, headers,
+                       response.content, response.elapsed)
+
+    @classmethod
+    def _of(cls, request: Any, status: int, reason: str | None, headers: dict[str, str],
+            body: bytes | None, elapsed: float) -> Exchange:
+        """Both sources carry a `requests.PreparedRequest`; they differ in the response."""
+        return cls(
+            method=request.method or "GET",
+            url=request.url or "",
+            request_headers={name: header_text(value) for name, value in request.headers.items()},
+            request_body=_body_bytes(request.body),
+            status=status,
+            reason=reason or "",
+            response_headers=headers,
+            response_body=body or b"",
+            elapsed=elapsed,
+        )
+
+
+def _body_bytes(body: Any) -> bytes | None:
+    """A prepared request's body as bytes (a streamed body cannot be shown again)."""
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if body is not None and not isinstance(body, bytes):
+        return b"<streamed body>"
+    return body
+
+
+def header_text(value: str | bytes) -> str:
+    """Header values may be bytes in `requests`; reports and comparisons want text."""
+    return value.decode("latin-1") if isinstance(value, bytes) else value
 
 
 class Status(StrEnum):

@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 
-from .checks import REGISTRY, BehaviourCheck, CheckContext, SkipCheck, Violation
+from .behaviour import REGISTRY, BehaviourCheck, CheckContext, SkipCheck, Violation
 from .report import Progress
 from .results import (
     Coverage,
@@ -29,13 +29,15 @@ from .results import (
     RunReport,
     Status,
 )
-from .shape import SHAPE_PHASES, ShapeOptions, ShapeRunner
+from .shape import ShapeOptions, ShapeRunner
+from .shape_schema import SHAPE_PHASES
 from .spec import LinkTracker, Selection, Spec
-from .target import Target, TokenCommandError
+from .target import Target
+from .tokens import TokenCommandError
 
 __all__ = ["ALL_PHASES", "RunOptions", "TargetUnreachable", "run", "run_behaviour_check"]
 
-#: Shape phases, then `behaviour` (the named checks of `checks.py` and `stateful.py`).
+#: Shape phases, then `behaviour` (the named checks of the `behaviour` package).
 ALL_PHASES: tuple[str, ...] = (*SHAPE_PHASES, "behaviour")
 #: Share of `--time-budget` the shape phases may use when behaviour checks follow.
 SHAPE_SHARE = 0.6
@@ -189,7 +191,7 @@ def _preflight(target: Target) -> None:
 def _shape_names(options: RunOptions) -> frozenset[str] | None:
     """Schemathesis checks to run: None for all; an empty set when --check names only
     behaviour checks (the shape phases are then skipped)."""
-    from .shape import SHAPE_RULES
+    from .shape_schema import SHAPE_RULES
 
     excluded = set(options.exclude_checks)
     if not options.checks:

@@ -29,45 +29,22 @@ import hypothesis
 import requests
 from hypothesis import strategies as st
 
+from .generation import live_settings
 from .report import Progress
-from .results import Failure, Outcome, Status
+from .results import Exchange, Failure, Outcome, Status
+from .shape_schema import (
+    NOT_APPLICABLE,
+    SHAPE_CITES,
+    SHAPE_PHASES,
+    SHAPE_RULES,
+    bounded_coverage_cases,
+    build_schema,
+    enabled_checks,
+)
 from .spec import Operation, Selection, Spec
-from .target import Exchange, ReadOnlyViolation, Target
+from .target import ReadOnlyViolation, Target
 
-__all__ = ["SHAPE_PHASES", "SHAPE_RULES", "ShapeOptions", "ShapeRunner", "build_schema"]
-
-SHAPE_PHASES: tuple[str, ...] = ("examples", "coverage", "fuzzing", "stateful")
-
-#: What each schemathesis check asserts, in the words of the contract it enforces.
-SHAPE_RULES: dict[str, str] = {
-    "not_a_server_error": "No request, valid or not, makes the API answer 5xx.",
-    "status_code_conformance": "Every answer has a status the operation documents.",
-    "content_type_conformance": "Every answer has a Content-Type documented for its status.",
-    "response_schema_conformance": "Every answer's body matches the schema of its status.",
-    "response_headers_conformance": "Documented response headers are present and valid.",
-    "positive_data_acceptance": (
-        "A request valid per the spec is accepted; it may only be refused for a documented "
-        "reason (credentials, not found, and on writes a business rule: 422)."
-    ),
-    "negative_data_rejection": (
-        "A request that breaks the spec is refused with a documented 4xx, never accepted and "
-        "never a 5xx."
-    ),
-    "use_after_free": "A removed resource cannot be used afterwards.",
-    "ensure_resource_availability": "A resource just created can be reached through the links.",
-    "missing_required_header": "A request missing a required header is refused with a 4xx.",
-    "ignored_auth": "An operation that declares credentials refuses a request without them.",
-    "object_level_authorization": "One identity cannot read what another identity created.",
-    "unsupported_method": "An undocumented method on a known path answers 405 with Allow.",
-    "allow_header_conformance": "A 405 answer lists the path's documented methods in Allow.",
-    "max_response_time": "Answers arrive within the configured time.",
-}
-_SHAPE_CITES = ("openapi.yaml (Errors, Authentication, Pagination; each operation's responses)",)
-
-#: Statuses a schema-valid write may legitimately get: besides credentials and not-found,
-#: 422 is the documented answer to business rules a schema cannot express (end after start,
-#: a full event, a canceled event...). Reads have no such rules, so they do not get 422.
-_WRITE_ACCEPTANCE = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
+__all__ = ["ShapeOptions", "ShapeRunner"]
 
 
 class _OutOfTime(Exception):
@@ -90,66 +67,6 @@ class ShapeOptions:
     @property
     def coverage_limit(self) -> int:
         return self.coverage_cases if self.coverage_cases is not None else 8 * self.max_examples
-
-
-def build_schema(spec: Spec, target: Target, options: ShapeOptions) -> Any:
-    """A schemathesis schema of the spec, pointed at the target's API roots."""
-    import schemathesis
-    from schemathesis.config import SchemathesisConfig
-
-    config = SchemathesisConfig.from_dict({
-        "seed": options.seed,
-        "generation": {"max-examples": options.max_examples},
-        "operations": [
-            {"exclude-method": "GET",
-             "checks": {"positive_data_acceptance": {"expected-statuses": _WRITE_ACCEPTANCE}}},
-        ],
-    })
-    return schemathesis.openapi.from_dict(spec.for_servers(target.urls), config=config)
-
-
-#: Coverage scenarios at the edges of what the spec allows, where servers most often break.
-_BOUNDARY_PREFIXES = ("Minimum value", "Maximum value", "Minimum length", "Maximum length",
-                      "Minimum items", "Maximum items", "Default positive")
-
-
-def _description(case: Any) -> str:
-    phase = getattr(getattr(case, "meta", None), "phase", None)
-    return str(getattr(getattr(phase, "data", None), "description", "") or "")
-
-
-def _bounded(cases: list[Any], limit: int, rng: random.Random) -> list[Any]:
-    """At most `limit` coverage cases: the boundaries first, then a seeded sample of the rest.
-
-    Schemathesis makes hundreds of cases for a rich operation; boundaries (minimum, maximum,
-    longest, ...) of valid inputs are kept before the others because that is where a server
-    most often fails, and the same seed picks the same sample.
-    """
-    if len(cases) <= limit:
-        return cases
-    boundaries = [i for i, case in enumerate(cases)
-                  if _description(case).startswith(_BOUNDARY_PREFIXES)][: limit // 2]
-    rest = [i for i in range(len(cases)) if i not in set(boundaries)]
-    chosen = set(boundaries) | set(rng.sample(rest, limit - len(boundaries)))
-    return [cases[i] for i in sorted(chosen)]
-
-
-def enabled_checks(schema: Any, names: frozenset[str] | None = None) -> list[Callable[..., Any]]:
-    """The schemathesis check functions enabled for this schema (optionally by name)."""
-    from schemathesis.checks import CHECKS, load_all_checks
-
-    load_all_checks()
-    config = schema.config.checks_config_for()
-    found = []
-    for check in CHECKS.get_all():
-        if isinstance(check, type):
-            continue
-        name = check.__name__
-        if names is not None and name not in names:
-            continue
-        if config.get_by_name(name=name).enabled:
-            found.append(check)
-    return found
 
 
 @dataclass
@@ -194,9 +111,14 @@ class ShapeRunner:
         self.progress = progress or Progress(enabled=False)
         self.operations = spec.select(selection)
         self._by_label = {op.label: op for op in self.operations}
-        self.schema = build_schema(spec, target, options).include(
+        self.schema = build_schema(
+            spec, target.urls, seed=options.seed, max_examples=options.max_examples).include(
             operation_id=[op.operation_id for op in self.operations] or ["<none>"])
         self.checks = enabled_checks(self.schema, options.checks)
+        self._checks_by_label = {
+            op.label: [check for check in self.checks
+                       if (op.operation_id, check.__name__) not in NOT_APPLICABLE]
+            for op in self.operations}
         self.tally = _Tally()
         self._done = 0
         self._lock = threading.Lock()
@@ -266,7 +188,7 @@ class ShapeRunner:
             generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
             generation_config=config,
         ))
-        cases = _bounded(cases, self.options.coverage_limit,
+        cases = bounded_coverage_cases(cases, self.options.coverage_limit,
                          random.Random(f"{self.options.seed}:{api_operation.label}"))
         for case in cases:
             if self._expired():
@@ -285,7 +207,7 @@ class ShapeRunner:
 
     def _run_strategy(self, api_operation: Any, strategy: Any, phase: str, *,
                       max_examples: int) -> None:
-        @hypothesis.settings(self._hypothesis_settings(max_examples))
+        @live_settings(max_examples)
         @hypothesis.seed(self.options.seed)
         @hypothesis.given(case=strategy)
         def test(case: Any) -> None:
@@ -301,21 +223,9 @@ class ShapeRunner:
         except hypothesis.errors.Unsatisfiable:
             pass
         except Exception as exc:  # generation itself failed (e.g. an unsatisfiable schema)
-            for check in self.checks:
+            for check in self._checks_for(api_operation.label):
                 self.tally.errored(api_operation.label, check.__name__,
                                    f"{phase}: could not generate cases: {exc!r}"[:500])
-
-    def _hypothesis_settings(self, max_examples: int) -> hypothesis.settings:
-        return hypothesis.settings(
-            max_examples=max(1, max_examples),
-            database=None,
-            deadline=None,
-            derandomize=False,
-            phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
-            suppress_health_check=list(hypothesis.HealthCheck),
-            verbosity=hypothesis.Verbosity.quiet,
-            report_multiple_bugs=False,
-        )
 
     def _run_stateful(self) -> None:
         from schemathesis.core.failures import FailureGroup
@@ -344,7 +254,7 @@ class ShapeRunner:
                 runner._validate(case, response, "stateful", kwargs, recorder=self.recorder)
 
         settings = hypothesis.settings(
-            self._hypothesis_settings(max(2, self.options.max_examples)),
+            live_settings(max(2, self.options.max_examples)),
             stateful_step_count=self.options.stateful_steps,
         )
         try:
@@ -398,7 +308,7 @@ class ShapeRunner:
         except ReadOnlyViolation:
             return
         except requests.RequestException as exc:
-            for check in self.checks:
+            for check in self._checks_for(case.operation.label):
                 self.tally.errored(case.operation.label, check.__name__,
                                    f"request failed: {exc!r}"[:500])
             return
@@ -413,7 +323,7 @@ class ShapeRunner:
 
         label = case.operation.label
         headers = transport_kwargs.get("headers")
-        for check in self.checks:
+        for check in self._checks_for(label):
             name = check.__name__
             try:
                 case.validate_response(response, checks=[check], headers=headers,
@@ -425,7 +335,7 @@ class ShapeRunner:
             except (AssertionError, requests.RequestException) as exc:
                 self.tally.failed(label, name, Failure(
                     check=name, rule=SHAPE_RULES.get(name, ""), message=str(exc) or repr(exc),
-                    cites=_SHAPE_CITES, operation=label,
+                    cites=SHAPE_CITES, operation=label,
                     exchange=Exchange.from_schemathesis(response), seed=self.options.seed,
                     replay=self._replay(case.operation, name, phase)))
             except Exception as exc:
@@ -444,7 +354,7 @@ class ShapeRunner:
             check=name,
             rule=SHAPE_RULES.get(name, ""),
             message=f"{title}: {message}\n{origin}".strip(),
-            cites=_SHAPE_CITES,
+            cites=SHAPE_CITES,
             operation=case.operation.label,
             exchange=Exchange.from_schemathesis(response),
             seed=self.options.seed,
@@ -456,6 +366,10 @@ class ShapeRunner:
         return (f"--phases {phase} --method {api_operation.method.upper()} "
                 f"--path '{path}' --check {check}")
 
+    def _checks_for(self, label: str) -> list[Callable[..., Any]]:
+        """The checks that apply to an operation (all but its `NOT_APPLICABLE` ones)."""
+        return self._checks_by_label.get(label, self.checks)
+
     def _expired(self) -> bool:
         return self.options.deadline is not None and time.monotonic() >= self.options.deadline
 
@@ -466,7 +380,7 @@ class ShapeRunner:
         labels = [op.label for op in self.operations]
         per_scope = duration / max(1, len(labels) * len(self.checks))
         for label in labels:
-            for check in self.checks:
+            for check in self._checks_for(label):
                 outcomes.append(self._outcome(label, check.__name__, per_scope))
         for (label, name), reason in self.tally.errors.items():
             if label not in labels:
@@ -488,6 +402,6 @@ class ShapeRunner:
             status = Status.SKIPPED
             reason = self.tally.skipped.get(label, "no case applied")
         return Outcome(check=name, kind="shape", status=status, scope=label,
-                       rule=SHAPE_RULES.get(name, ""), cites=_SHAPE_CITES, failures=failures,
+                       rule=SHAPE_RULES.get(name, ""), cites=SHAPE_CITES, failures=failures,
                        reason=reason, duration=duration, examples=examples)
 

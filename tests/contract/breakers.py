@@ -49,20 +49,7 @@ class Breaker:
                 pass
             environ["wsgi.input"] = io.BytesIO(raw)
             environ["CONTENT_LENGTH"] = str(len(raw))
-        captured: dict[str, Any] = {}
-
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            captured["status"], captured["headers"] = status, headers
-            return lambda data: None
-
-        result = self.app(environ, capture)
-        try:
-            content = b"".join(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-        status, headers = captured["status"], list(captured["headers"])
+        status, headers, content = _buffered(self.app, environ)
         content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
         if content_type.startswith("application/json") and content:
             status, payload = self.rewrite_response(environ, status, json.loads(content))
@@ -75,6 +62,55 @@ class Breaker:
 
 def _path(environ: Environ) -> str:
     return environ.get("PATH_INFO", "")
+
+
+def _event_id(environ: Environ, suffix: str = "") -> int | None:
+    """The id of `/activities/v1/events/{id}<suffix>`, or None for another path."""
+    path = _path(environ)
+    prefix = "/activities/v1/events/"
+    if not path.startswith(prefix) or not path.endswith(suffix):
+        return None
+    middle = path[len(prefix):len(path) - len(suffix)]
+    return int(middle) if middle.isdigit() else None
+
+
+def _json_answer(start_response: Callable[..., Any], status: str,
+                 payload: Any) -> Iterable[bytes]:
+    body = json.dumps(payload).encode()
+    start_response(status, [("Content-Type", "application/json"),
+                            ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _call(app: WSGIApp, environ: Environ, method: str, path: str,
+          body: Any = None) -> tuple[str, Any]:
+    """Send the app a request of its own, with the credentials of `environ`'s request."""
+    raw = json.dumps(body).encode() if body is not None else b""
+    inner = {key: value for key, value in environ.items()
+             if key.startswith(("HTTP_", "wsgi.", "SERVER_", "REMOTE_")) or key == "SCRIPT_NAME"}
+    inner.update({"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "",
+                  "CONTENT_TYPE": "application/json" if body is not None else "",
+                  "CONTENT_LENGTH": str(len(raw)), "wsgi.input": io.BytesIO(raw)})
+    status, _, content = _buffered(app, inner)
+    return status, json.loads(content) if content else None
+
+
+def _buffered(app: WSGIApp, environ: Environ) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Run the app on `environ` and answer its status, headers and whole body."""
+    captured: dict[str, Any] = {}
+
+    def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        captured["status"], captured["headers"] = status, list(headers)
+        return lambda data: None
+
+    result = app(environ, capture)
+    try:
+        content = b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    return captured["status"], captured["headers"], content
 
 
 def _events_in(payload: Any) -> list[dict[str, Any]]:
@@ -92,19 +128,50 @@ class IgnoresDesiredLimit(Breaker):
 
 
 class ListsCanceledEvents(Breaker):
-    """Keeps showing cancelled events in the public list (added to every list answer)."""
+    """Cancels in name only: the event reads CANCELED but stays in the public list.
+
+    The way a real service regresses when the list's status filter is lost: the answer of
+    cancel, reads and lists say CANCELED, a second cancel or a patch is refused, and the list
+    (with consistent `meta` and `links`) still shows the event. The mock itself never cancels
+    it; the breaker keeps which events it "cancelled".
+    """
 
     def __init__(self, app: WSGIApp) -> None:
         super().__init__(app)
-        self.canceled: list[dict[str, Any]] = []
+        self.canceled: set[int] = set()
+
+    def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        event_id = _event_id(environ, suffix="/cancel")
+        if environ["REQUEST_METHOD"] == "POST" and event_id is not None:
+            return self._cancel(environ, start_response, event_id)
+        event_id = _event_id(environ)
+        if environ["REQUEST_METHOD"] == "PATCH" and event_id in self.canceled:
+            return _json_answer(start_response, "422 UNPROCESSABLE ENTITY",
+                                {"code": 422, "message": "A canceled event cannot be modified."})
+        return super().__call__(environ, start_response)
+
+    def _cancel(self, environ: Environ, start_response: Callable[..., Any],
+                event_id: int) -> Iterable[bytes]:
+        if event_id in self.canceled:
+            return _json_answer(start_response, "422 UNPROCESSABLE ENTITY",
+                                {"code": 422, "message": "The event is already canceled."})
+        # The owner check of the real cancel, through a PATCH that changes nothing.
+        path = f"/activities/v1/events/{event_id}"
+        status, read = _call(self.app, environ, "GET", path)
+        if not status.startswith("200"):
+            return _json_answer(start_response, status, read)
+        status, patched = _call(self.app, environ, "PATCH", path,
+                                {"title": read["data"]["title"]})
+        if not status.startswith("200"):
+            return _json_answer(start_response, status, patched)
+        self.canceled.add(event_id)
+        patched["data"]["status"] = "CANCELED"
+        return _json_answer(start_response, status, patched)
 
     def rewrite_response(self, environ: Environ, status: str, payload: Any) -> tuple[str, Any]:
-        path = _path(environ)
-        if path.endswith("/cancel") and status.startswith("200"):
-            self.canceled.append(payload["data"])
-        elif path == "/activities/v1/events" and environ["REQUEST_METHOD"] == "GET":
-            if status.startswith("200"):
-                payload["data"] = payload["data"] + self.canceled
+        for event in _events_in(payload):
+            if event["id"] in self.canceled:
+                event["status"] = "CANCELED"
         return status, payload
 
 
@@ -120,14 +187,19 @@ class SkipsApiKeyCheck(Breaker):
 
 
 class SkipsTokenCheck(Breaker):
-    """Treats a request without a valid bearer token as the main user's."""
+    """Treats a request without a valid bearer token as the main user's.
 
-    def __init__(self, app: WSGIApp, token: str) -> None:
+    Tokens the mock issued (`tokens`) keep working as themselves, so only the requests that
+    carry no token or a bad one see the fault.
+    """
+
+    def __init__(self, app: WSGIApp, token: str, *valid: str) -> None:
         super().__init__(app)
         self.token = token
+        self.valid = {f"Bearer {known}" for known in (token, *valid)}
 
     def rewrite_request(self, environ: Environ) -> None:
-        if environ.get("HTTP_AUTHORIZATION", "") != f"Bearer {self.token}":
+        if environ.get("HTTP_AUTHORIZATION", "") not in self.valid:
             environ["HTTP_AUTHORIZATION"] = f"Bearer {self.token}"
 
 
@@ -168,6 +240,10 @@ class Oversubscribes(Breaker):
         if "breaker.asked" in environ and status[:1] == "2":
             for event in _events_in(payload):
                 self.asked[event["id"]] = environ["breaker.asked"]
+        original = _event_id(environ, suffix="/duplicate")
+        if original in self.asked and status[:1] == "2":
+            for event in _events_in(payload):  # the copy keeps the capacity asked for
+                self.asked[event["id"]] = self.asked[original]
         for event in _events_in(payload):
             asked = self.asked.get(event["id"])
             if asked is not None:
@@ -216,16 +292,10 @@ class CorruptsUploads(Breaker):
     def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
         if "/uploads/" not in _path(environ):
             return super().__call__(environ, start_response)
-        captured: dict[str, Any] = {}
-
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            captured["status"], captured["headers"] = status, headers
-            return lambda data: None
-
-        content = b"".join(self.app(environ, capture))
+        status, headers, content = _buffered(self.app, environ)
         if content:
             content = content[:-1] + bytes([content[-1] ^ 0xFF])
-        start_response(captured["status"], captured["headers"])
+        start_response(status, headers)
         return [content]
 
 

@@ -21,9 +21,10 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from .checks import ACTIVITIES, CheckContext, Violation, behaviour_check
-from .strategies import event_bodies, texts
-from .target import User
+from ..strategies import event_bodies, texts
+from ..target import User
+from .context import CheckContext
+from .registry import ACTIVITIES, Violation, behaviour_check
 
 __all__ = ["SubscriptionLifecycle", "run_machine"]
 

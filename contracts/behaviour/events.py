@@ -1,0 +1,224 @@
+"""Behaviour checks of events: create, read, patch, cancel, duplicate, who may see and change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from ..strategies import event_bodies, event_patches
+from .compare import differences, expected_read
+from .context import CheckContext
+from .registry import ACTIVITIES, behaviour_check
+
+#: Fields of an event that a duplicate keeps (all but id, status and the places taken).
+COPIED_FIELDS = (
+    "title", "description", "start_date", "end_date", "publish_date", "picture", "sport_id",
+    "latitude", "longitude", "extra_location", "level", "age_min", "age_max", "slots_limit",
+    "owner_message", "equipment_provided", "equipment_required", "equipment_linked",
+    "subscription_disabled",
+)
+
+
+@behaviour_check(
+    rule=("An event created with POST /v1/events reads back as sent: every field as given, "
+          "`slots` as `slots_limit` with all places free, PUBLISHED unless asked PENDING, owned "
+          "by the caller; GET /v1/events/{id} shows the same event."),
+    cites=(f"{ACTIVITIES} > Events > Add a new sport activity",
+           f"{ACTIVITIES} > Events > Get a sport activity",
+           "openapi.yaml > createEvent (slots read back as slots_limit)"),
+    operations=("createEvent", "getEvent", "getAuthenticatedUser", "cancelEvent"),
+)
+def created_event_reads_back_as_sent(ctx: CheckContext) -> None:
+    me = ctx.me()
+
+    def prop(body: dict[str, Any]) -> None:
+        created = ctx.create_event(body)
+        expected = expected_read(body)
+        expected.setdefault("status", "PUBLISHED")
+        expected["slots"] = body["slots"]
+        problems = differences(expected, created)
+        if (created.get("owner") or {}).get("id") != me.get("id"):
+            problems.append(f"owner.id: expected the caller {me.get('id')!r}, got "
+                            f"{(created.get('owner') or {}).get('id')!r}")
+        ctx.expect(not problems, "the created event differs from what was sent:\n"
+                   + "\n".join(problems))
+        read = ctx.get_event(created["id"])
+        problems = differences(created, read, created.keys())
+        ctx.expect(not problems, f"GET /v1/events/{created['id']} differs from the creation "
+                   "answer:\n" + "\n".join(problems))
+
+    ctx.run_property(event_bodies(statuses=(None, "PUBLISHED", "PENDING"),
+                                  subscription_disabled=None), prop)
+
+
+@behaviour_check(
+    rule=("PATCH /v1/events/{id} changes only the fields it is given: they take the sent "
+          "values, every other field keeps its value, and a later GET agrees."),
+    cites=(f"{ACTIVITIES} > Events > Modify a sport activity (\"you can just pass the fields "
+           "you want to modify\")", "openapi.yaml > patchEvent"),
+    operations=("createEvent", "patchEvent", "getEvent", "cancelEvent"),
+)
+def patch_changes_only_given_fields(ctx: CheckContext) -> None:
+    strategy = st.tuples(event_bodies(statuses=(None, "PUBLISHED", "PENDING"),
+                                      subscription_disabled=None), event_patches())
+
+    def prop(value: tuple[dict[str, Any], dict[str, Any]]) -> None:
+        body, patch = value
+        before = ctx.create_event(body)
+        response = ctx.call("PATCH", "activities", f"/v1/events/{before['id']}", json=patch,
+                            expect=200, what=f"PATCH /v1/events/{before['id']}")
+        after = ctx.json(response).get("data") or {}
+        expected = dict(before)
+        expected.update(expected_read(patch))
+        if "slots" in patch:
+            # No one subscribed, so every place of the new capacity is free.
+            expected["slots"] = patch["slots"]
+        problems = differences(expected, after, expected.keys())
+        ctx.expect(not problems, f"PATCH with {sorted(patch)} changed the event otherwise than "
+                   "asked:\n" + "\n".join(problems), response)
+        read = ctx.get_event(before["id"])
+        problems = differences(after, read, after.keys())
+        ctx.expect(not problems, "GET after PATCH differs from the PATCH answer:\n"
+                   + "\n".join(problems))
+
+    ctx.run_property(strategy, prop)
+
+
+@behaviour_check(
+    rule=("POST /v1/events/{id}/cancel answers the event with status CANCELED and nothing else "
+          "changed; it leaves the public list, its owner can still read it, and it cannot be "
+          "cancelled or modified again (422)."),
+    cites=(f"{ACTIVITIES} > Events > Cancel a sport activity",
+           f"{ACTIVITIES} > Events > List of sport activities",
+           "openapi.yaml > cancelEvent", "DECISIONS.md > Events (CANCELED is final)"),
+    operations=("createEvent", "cancelEvent", "listEvents", "getEvent", "patchEvent"),
+)
+def cancel_gives_canceled_and_hides_from_public_list(ctx: CheckContext) -> None:
+    lat, lon = ctx.isolated_point()
+    query = {"latitude": lat, "longitude": lon, "distance": 20}
+
+    def prop(body: dict[str, Any]) -> None:
+        event = ctx.create_event(body)
+        listed = ctx.public_ids(query)
+        ctx.expect(event["id"] in listed, f"the new PUBLISHED event {event['id']} at "
+                   f"({body['latitude']}, {body['longitude']}) is not in the public list 20 km "
+                   "around it")
+        response = ctx.call("POST", "activities", f"/v1/events/{event['id']}/cancel",
+                            expect=200, what="cancelling an event")
+        canceled = ctx.json(response).get("data") or {}
+        expected = dict(event, status="CANCELED")
+        problems = differences(expected, canceled, expected.keys())
+        ctx.expect(not problems, "the cancel answer is not the event with status CANCELED:\n"
+                   + "\n".join(problems), response)
+        listed = ctx.public_ids(query)
+        ctx.expect(event["id"] not in listed,
+                   f"the CANCELED event {event['id']} is still in the public list")
+        read = ctx.get_event(event["id"])
+        ctx.expect(read.get("status") == "CANCELED",
+                   f"the owner reads status {read.get('status')!r} after cancelling, expected "
+                   "CANCELED")
+        ctx.call("POST", "activities", f"/v1/events/{event['id']}/cancel", expect=422,
+                 what="cancelling a CANCELED event again")
+        ctx.call("PATCH", "activities", f"/v1/events/{event['id']}", json={"title": "again"},
+                 expect=422, what="modifying a CANCELED event")
+
+    near = event_bodies(near=(lat, lon), statuses=(None, "PUBLISHED"), spread_km=2)
+    ctx.run_property(near, prop, max_examples=min(ctx.max_examples, 5))
+
+
+@behaviour_check(
+    rule=("POST /v1/events/{id}/duplicate answers 201 with a copy under a new id, in PENDING "
+          "status, with the same details and all places free; the original is unchanged; the "
+          "copy stays out of the public list until a PATCH of `status` publishes it."),
+    cites=(f"{ACTIVITIES} > Events > Duplicate a sport activity (\"in pending status. To "
+           "publish the event, you will have to do a PATCH on the status field\")",
+           "openapi.yaml > duplicateEvent"),
+    operations=("createEvent", "duplicateEvent", "getEvent", "listEvents", "patchEvent",
+                "cancelEvent"),
+)
+def duplicate_gives_pending_copy_with_new_id(ctx: CheckContext) -> None:
+    lat, lon = ctx.isolated_point()
+    query = {"latitude": lat, "longitude": lon, "distance": 20}
+
+    def prop(body: dict[str, Any]) -> None:
+        original = ctx.create_event(body)
+        response = ctx.call("POST", "activities", f"/v1/events/{original['id']}/duplicate",
+                            expect=201, what="duplicating an event")
+        copy = ctx.json(response).get("data") or {}
+        ctx.expect(isinstance(copy.get("id"), int) and copy["id"] != original["id"],
+                   f"the duplicate's id {copy.get('id')!r} is not a new id (original "
+                   f"{original['id']})", response)
+        ctx.created("main", copy["id"])
+        problems = differences(original, copy, COPIED_FIELDS)
+        if copy.get("status") != "PENDING":
+            problems.append(f"status: expected 'PENDING', got {copy.get('status')!r}")
+        if copy.get("slots") != copy.get("slots_limit"):
+            problems.append(f"slots: expected all {copy.get('slots_limit')} places free, got "
+                            f"{copy.get('slots')!r}")
+        if (copy.get("owner") or {}).get("id") != (original.get("owner") or {}).get("id"):
+            problems.append("owner: the copy has another owner")
+        ctx.expect(not problems, "the duplicate is not a pending copy:\n" + "\n".join(problems),
+                   response)
+        again = ctx.get_event(original["id"])
+        problems = differences(original, again, original.keys())
+        ctx.expect(not problems, "duplicating changed the original:\n" + "\n".join(problems))
+        ctx.expect(copy["id"] not in ctx.public_ids(query),
+                   f"the PENDING copy {copy['id']} is in the public list")
+        ctx.call("PATCH", "activities", f"/v1/events/{copy['id']}",
+                 json={"status": "PUBLISHED"}, expect=200, what="publishing the copy")
+        ctx.expect(copy["id"] in ctx.public_ids(query),
+                   f"the copy {copy['id']} published with PATCH status is not in the public list")
+
+    near = event_bodies(near=(lat, lon), statuses=(None, "PUBLISHED"), spread_km=2,
+                        subscription_disabled=None)
+    ctx.run_property(near, prop, max_examples=min(ctx.max_examples, 5))
+
+
+@behaviour_check(
+    rule=("Another user can neither modify, cancel nor duplicate someone's event: each "
+          "answers 403 and the event is left unchanged."),
+    cites=(f"{ACTIVITIES} > Events > Cancel a sport activity (\"if you are allowed to\")",
+           f"{ACTIVITIES} > Errors (403 Forbidden -- You are not allowed)",
+           "openapi.yaml > patchEvent, cancelEvent, duplicateEvent (owner only, 403)"),
+    operations=("createEvent", "patchEvent", "cancelEvent", "duplicateEvent", "getEvent"),
+    needs_other_user=True,
+)
+def other_users_event_cannot_be_changed(ctx: CheckContext) -> None:
+    def prop(value: tuple[dict[str, Any], dict[str, Any]]) -> None:
+        body, patch = value
+        event = ctx.create_event(body)
+        path = f"/v1/events/{event['id']}"
+        ctx.call("PATCH", "activities", path, json=patch, user="other", expect=403,
+                 what="another user modifying the event")
+        ctx.call("POST", "activities", path + "/cancel", user="other", expect=403,
+                 what="another user cancelling the event")
+        response = ctx.call("POST", "activities", path + "/duplicate", user="other",
+                            expect=403, what="another user duplicating the event")
+        del response
+        problems = differences(event, ctx.get_event(event["id"]), event.keys())
+        ctx.expect(not problems, "another user's refused requests changed the event:\n"
+                   + "\n".join(problems))
+
+    ctx.run_property(st.tuples(event_bodies(), event_patches()), prop,
+                     max_examples=min(ctx.max_examples, 5))
+
+
+@behaviour_check(
+    rule=("A PENDING event is shown only to its owner: anyone else reading it gets 404, "
+          "which does not reveal that it exists."),
+    cites=(f"{ACTIVITIES} > Events > Get a sport activity (\"a pending event that belongs to "
+           "you\")", "openapi.yaml > getEvent"),
+    operations=("createEvent", "getEvent", "cancelEvent"),
+    needs_other_user=True,
+)
+def pending_event_is_visible_only_to_its_owner(ctx: CheckContext) -> None:
+    def prop(body: dict[str, Any]) -> None:
+        event = ctx.create_event(body)
+        ctx.get_event(event["id"])
+        ctx.call("GET", "activities", f"/v1/events/{event['id']}", user="other", expect=404,
+                 what="another user reading a PENDING event")
+
+    ctx.run_property(event_bodies(statuses=("PENDING",)), prop,
+                     max_examples=min(ctx.max_examples, 3))
+
