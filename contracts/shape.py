@@ -12,6 +12,11 @@ limit, token refresh, journal):
 
 Each response is validated once per enabled check so a failure is attributed to the check
 that found it. Failures are recorded, not raised, so one run reports all of them.
+
+The work is cut into units, one per (phase, operation) and one for the stateful phase, run
+on `--workers` threads that take turns (`concurrency.py`): phase by phase, so a time budget
+that runs short still gives every operation its share of every phase, and what it could not
+reach is recorded (`unreached`) for the run's verdict.
 """
 
 from __future__ import annotations
@@ -21,14 +26,15 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import hypothesis
 import requests
 from hypothesis import strategies as st
 
+from .concurrency import run_in_turns
 from .generation import live_settings
 from .report import Progress
 from .results import Exchange, Failure, Outcome, Status
@@ -49,6 +55,10 @@ __all__ = ["ShapeOptions", "ShapeRunner"]
 
 class _OutOfTime(Exception):
     """Raised inside a hypothesis test to stop generating once the time budget is spent."""
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline
 
 
 @dataclass(frozen=True)
@@ -78,7 +88,15 @@ class _Tally:
         default_factory=dict)
     errors: dict[tuple[str, str], str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    #: Cases sent per (operation label, phase).
+    cases: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: Why a (operation label, phase) sent nothing although the phase had work for it.
+    unreached: dict[tuple[str, str], str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def sent(self, label: str, phase: str) -> None:
+        with self.lock:
+            self.cases[(label, phase)] = self.cases.get((label, phase), 0) + 1
 
     def passed(self, label: str, check: str) -> None:
         with self.lock:
@@ -121,10 +139,8 @@ class ShapeRunner:
             for op in self.operations}
         self.tally = _Tally()
         self._done = 0
+        self._units = 0
         self._lock = threading.Lock()
-        self._pool: ThreadPoolExecutor | None = None
-        self._batch: list[tuple[Any, str]] = []
-        self._validation_lock = threading.Lock()
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -132,54 +148,61 @@ class ShapeRunner:
         if not self.operations or not self.checks:
             return []
         started = time.monotonic()
-        unit_phases = [p for p in self.options.phases if p != "stateful"]
-        if unit_phases:
-            self.progress.update(phase="shape", done=0, total=len(self.operations), force=True)
-            if self.options.workers > 1:
-                # Hypothesis is not thread-safe: cases are generated here, in one thread, in
-                # batches; the workers send them (and validate them, one at a time).
-                self._pool = ThreadPoolExecutor(max_workers=self.options.workers,
-                                                thread_name_prefix="contracts-shape")
-            try:
-                for operation in self.operations:
-                    self._run_operation(operation, unit_phases)
-            finally:
-                if self._pool is not None:
-                    self._pool.shutdown(wait=True)
-                    self._pool = None
-        if "stateful" in self.options.phases:
-            self.progress.update(phase="shape:stateful", force=True)
-            self._run_stateful()
+        units = self.units()
+        self._units = len(units)
+        self.progress.update(phase="shape", done=0, total=len(units), force=True)
+        run_in_turns(units, workers=self.options.workers, deadline=self.options.deadline)
         return self._outcomes(time.monotonic() - started)
+
+    def units(self) -> list[Callable[[float | None], None]]:
+        """The run's work: the stateful phase first (one long sequence of its own), then each
+        unit phase over every operation, phase by phase."""
+        units: list[Callable[[float | None], None]] = []
+        if "stateful" in self.options.phases and not self.target.read_only:
+            units.append(self._run_stateful)
+        for phase in (p for p in self.options.phases if p != "stateful"):
+            units += [partial(self._run_unit, phase, op) for op in self.operations]
+        return units
+
+    @property
+    def unreached(self) -> dict[tuple[str, str], str]:
+        """(operation label, phase) that sent nothing although the phase had work, and why."""
+        return dict(self.tally.unreached)
 
     # -- phases ---------------------------------------------------------------------------------
 
-    def _run_operation(self, operation: Operation, phases: list[str]) -> None:
+    def _run_unit(self, phase: str, operation: Operation, deadline: float | None) -> None:
         api_operation = self.schema[operation.path][operation.method]
         try:
-            for phase in phases:
-                if self._expired():
-                    self.tally.skipped.setdefault(operation.label, "time budget exhausted")
-                    break
-                if phase == "examples":
-                    self._run_examples(api_operation)
-                elif phase == "coverage":
-                    self._run_coverage(api_operation)
-                elif phase == "fuzzing":
-                    self._run_fuzzing(api_operation)
+            if _past(deadline):
+                self.tally.unreached[(operation.label, phase)] = "time budget exhausted"
+                self.tally.skipped.setdefault(operation.label, "time budget exhausted")
+                return
+            if phase == "examples":
+                self._run_examples(api_operation, deadline)
+            elif phase == "coverage":
+                self._run_coverage(api_operation, deadline)
+            elif phase == "fuzzing":
+                self._run_fuzzing(api_operation, deadline)
+            has_work = phase != "examples" or self.schema.get_strategies_from_examples(
+                api_operation)
+            if has_work and not self.tally.cases.get((operation.label, phase)):
+                self.tally.unreached.setdefault(
+                    (operation.label, phase),
+                    "time budget exhausted" if _past(deadline) else "no case could be generated")
         finally:
             with self._lock:
                 self._done += 1
                 done = self._done
             self.progress.update(done=done, failures=self.tally.count_failures())
 
-    def _run_examples(self, api_operation: Any) -> None:
+    def _run_examples(self, api_operation: Any, deadline: float | None) -> None:
         strategies = self.schema.get_strategies_from_examples(api_operation)
         if strategies:
-            self._run_strategy(api_operation, st.one_of(strategies), "examples",
+            self._run_strategy(api_operation, st.one_of(strategies), "examples", deadline,
                                max_examples=min(len(strategies) * 2, self.options.max_examples * 2))
 
-    def _run_coverage(self, api_operation: Any) -> None:
+    def _run_coverage(self, api_operation: Any, deadline: float | None) -> None:
         from schemathesis import GenerationMode
 
         config = self.schema.config.generation_for(operation=api_operation)
@@ -189,49 +212,48 @@ class ShapeRunner:
             generation_config=config,
         ))
         cases = bounded_coverage_cases(cases, self.options.coverage_limit,
-                         random.Random(f"{self.options.seed}:{api_operation.label}"))
+                                       random.Random(f"{self.options.seed}:{api_operation.label}"))
         for case in cases:
-            if self._expired():
+            if _past(deadline):
                 break
-            self._execute(case, "coverage")
-        self._flush()
+            self._send_and_validate(case, "coverage")
 
-    def _run_fuzzing(self, api_operation: Any) -> None:
+    def _run_fuzzing(self, api_operation: Any, deadline: float | None) -> None:
         from schemathesis import GenerationMode
 
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            if self._expired():
+            if _past(deadline):
                 return
             self._run_strategy(api_operation, api_operation.as_strategy(generation_mode=mode),
-                               "fuzzing", max_examples=self.options.max_examples)
+                               "fuzzing", deadline, max_examples=self.options.max_examples)
 
-    def _run_strategy(self, api_operation: Any, strategy: Any, phase: str, *,
-                      max_examples: int) -> None:
+    def _run_strategy(self, api_operation: Any, strategy: Any, phase: str,
+                      deadline: float | None, *, max_examples: int) -> None:
         @live_settings(max_examples)
         @hypothesis.seed(self.options.seed)
         @hypothesis.given(case=strategy)
         def test(case: Any) -> None:
-            if self._expired():
+            if _past(deadline):
                 raise _OutOfTime
-            self._execute(case, phase)
+            self._send_and_validate(case, phase)
 
         try:
             test()
-            self._flush()
-        except _OutOfTime:
-            self._flush()
-        except hypothesis.errors.Unsatisfiable:
+        except (_OutOfTime, hypothesis.errors.Unsatisfiable):
             pass
         except Exception as exc:  # generation itself failed (e.g. an unsatisfiable schema)
+            if _past(deadline):
+                return  # hypothesis replayed the example `_OutOfTime` stopped: not an error
             for check in self._checks_for(api_operation.label):
                 self.tally.errored(api_operation.label, check.__name__,
                                    f"{phase}: could not generate cases: {exc!r}"[:500])
 
-    def _run_stateful(self) -> None:
+    def _run_stateful(self, deadline: float | None) -> None:
+        """Sequences following the spec's links, until the shape phases' own deadline (one
+        sequence cannot use a share of it: it is one unit that runs beside all the others)."""
         from schemathesis.core.failures import FailureGroup
 
-        if self.target.read_only:
-            return  # the spec's links all start from writes (create, subscribe)
+        del deadline
         try:
             base = self.schema.as_state_machine()
         except Exception as exc:  # no links among the selected operations
@@ -245,8 +267,9 @@ class ShapeRunner:
                         "headers": runner._headers_for(case.operation.label)}
 
             def step(self, input: Any) -> Any:  # noqa: A002 - schemathesis' name
-                if runner._expired():
+                if _past(runner.options.deadline):
                     raise _OutOfTime
+                runner.tally.sent(input.case.operation.label, "stateful")
                 return super().step(input)
 
             def validate_response(self, response: Any, case: Any,
@@ -264,7 +287,16 @@ class ShapeRunner:
         except FailureGroup:
             pass  # already recorded by validate_response
         except Exception as exc:
-            self.tally.errored("stateful", "stateful", f"stateful run stopped: {exc!r}"[:500])
+            # After the deadline, hypothesis replaying the sequence `_OutOfTime` cut short
+            # calls it flaky: that is the budget's doing, not the target's or the kit's.
+            if not _past(self.options.deadline):
+                self.tally.errored("stateful", "stateful",
+                                   f"stateful run stopped: {exc!r}"[:500])
+        finally:
+            with self._lock:
+                self._done += 1
+                done = self._done
+            self.progress.update(done=done, failures=self.tally.count_failures())
 
     # -- one case -------------------------------------------------------------------------------
 
@@ -278,29 +310,6 @@ class ShapeRunner:
         needs_token = operation.needs_token if operation is not None else True
         return self.target.auth_headers(user="main" if needs_token else None)
 
-    def _execute(self, case: Any, phase: str) -> None:
-        if self._pool is None:
-            self._send_and_validate(case, phase)
-        else:
-            self._batch.append((case, phase))
-
-    def _flush(self) -> None:
-        """Send the cases generated so far on the workers, and wait for all of them.
-
-        Generation (hypothesis, in this thread) never overlaps with the workers: CPython 3.11
-        before 3.11.8 can corrupt its AST state when two threads parse or compile at once, and
-        hypothesis and schemathesis both parse source while generating.
-        """
-        if self._pool is None or not self._batch:
-            return
-        batch, self._batch = self._batch, []
-
-        def job(item: tuple[Any, str]) -> None:
-            if not self._expired():
-                self._send_and_validate(*item)
-
-        list(self._pool.map(job, batch))
-
     def _send_and_validate(self, case: Any, phase: str) -> None:
         headers = self._headers_for(case.operation.label)
         try:
@@ -312,10 +321,9 @@ class ShapeRunner:
                 self.tally.errored(case.operation.label, check.__name__,
                                    f"request failed: {exc!r}"[:500])
             return
-        # Requests overlap on the workers; validations take turns (see `_flush`).
-        with self._validation_lock:
-            self._validate(case, response, phase,
-                           {"session": self.target.session, "headers": headers})
+        self.tally.sent(case.operation.label, phase)
+        self._validate(case, response, phase,
+                       {"session": self.target.session, "headers": headers})
 
     def _validate(self, case: Any, response: Any, phase: str, transport_kwargs: dict[str, Any],
                   recorder: Any = None) -> None:
@@ -366,12 +374,16 @@ class ShapeRunner:
         return (f"--phases {phase} --method {api_operation.method.upper()} "
                 f"--path '{path}' --check {check}")
 
+    @property
+    def _no_case(self) -> str:
+        if [p for p in self.options.phases if p != "stateful"] == ["examples"]:
+            return "no case: the examples phase sends the documented examples only"
+        return "no case in the phases run"
+
     def _checks_for(self, label: str) -> list[Callable[..., Any]]:
         """The checks that apply to an operation (all but its `NOT_APPLICABLE` ones)."""
         return self._checks_by_label.get(label, self.checks)
 
-    def _expired(self) -> bool:
-        return self.options.deadline is not None and time.monotonic() >= self.options.deadline
 
     # -- results --------------------------------------------------------------------------------
 
@@ -400,7 +412,7 @@ class ShapeRunner:
             status, reason = Status.PASSED, ""
         else:
             status = Status.SKIPPED
-            reason = self.tally.skipped.get(label, "no case applied")
+            reason = self.tally.skipped.get(label, self._no_case)
         return Outcome(check=name, kind="shape", status=status, scope=label,
                        rule=SHAPE_RULES.get(name, ""), cites=SHAPE_CITES, failures=failures,
                        reason=reason, duration=duration, examples=examples)

@@ -21,6 +21,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from requests.structures import CaseInsensitiveDict
 
+from .concurrency import TURNS
 from .local_server import LocalServer
 from .results import header_text
 from .spec import API_NAMES, ApiName
@@ -110,11 +111,13 @@ class TargetSession(requests.Session):
             )
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.target.timeout
-        response = self._send_once(request, **kwargs)
-        if response.status_code in REFRESH_STATUSES:
-            retried = self._refreshed(request)
-            if retried is not None:
-                response = self._send_once(retried, **kwargs)
+        # While this request is on the wire, another thread of the run may work (`TURNS`).
+        with TURNS.waiting():
+            response = self._send_once(request, **kwargs)
+            if response.status_code in REFRESH_STATUSES:
+                retried = self._refreshed(request)
+                if retried is not None:
+                    response = self._send_once(retried, **kwargs)
         return response
 
     def _send_once(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
@@ -273,6 +276,10 @@ class Target:
             if source is not None:
                 for token in source.history:
                     found[token] = name
+                    # A tampered token keeps the signature: masked on its own too.
+                    parts = token.split(".")
+                    if len(parts) == 3 and len(parts[2]) >= 16:
+                        found.setdefault(parts[2], f"{name}_SIGNATURE")
         return found
 
     # -- HTTP -----------------------------------------------------------------------------------
