@@ -29,11 +29,29 @@ from .report import (
     render_failure,
     render_summary,
     to_json,
+    write_html,
     write_json,
     write_junit_xml,
 )
-from .results import Coverage, Exchange, Failure, Outcome, RunReport, Status
-from .runner import ALL_PHASES, RunOptions, TargetUnreachable, run, run_behaviour_check
+from .results import (
+    EXIT_CODES,
+    Coverage,
+    Exchange,
+    Failure,
+    Gap,
+    Outcome,
+    RunReport,
+    Status,
+    Verdict,
+)
+from .runner import (
+    ALL_PHASES,
+    CredentialsRefused,
+    RunOptions,
+    TargetUnreachable,
+    run,
+    run_behaviour_check,
+)
 from .spec import API_NAMES, DEFAULT_SPEC_PATH, Operation, Selection, Spec
 from .target import ReadOnlyViolation, Target
 from .tokens import TokenCommandError, TokenSource
@@ -41,13 +59,16 @@ from .tokens import TokenCommandError, TokenSource
 __all__ = [
     "ALL_PHASES",
     "API_NAMES",
+    "EXIT_CODES",
     "DEFAULT_SPEC_PATH",
     "REGISTRY",
     "BehaviourCheck",
     "CheckContext",
     "Coverage",
+    "CredentialsRefused",
     "Exchange",
     "Failure",
+    "Gap",
     "LocalServer",
     "Operation",
     "Outcome",
@@ -63,6 +84,7 @@ __all__ = [
     "TargetUnreachable",
     "TokenCommandError",
     "TokenSource",
+    "Verdict",
     "Violation",
     "behaviour_check",
     "render_console",
@@ -73,6 +95,7 @@ __all__ = [
     "run",
     "run_behaviour_check",
     "to_json",
+    "write_html",
     "write_json",
     "write_junit_xml",
 ]

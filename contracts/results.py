@@ -17,14 +17,17 @@ if TYPE_CHECKING:
     import requests
 
 __all__ = [
+    "EXIT_CODES",
     "Coverage",
     "Exchange",
     "Failure",
+    "Gap",
     "LinkCoverage",
     "OperationCoverage",
     "Outcome",
     "RunReport",
     "Status",
+    "Verdict",
     "header_text",
 ]
 
@@ -95,6 +98,32 @@ class Status(StrEnum):
     ERROR = "error"
 
 
+class Verdict(StrEnum):
+    """What a run says about the target, in order of precedence."""
+
+    #: A check failed or could not finish: the target breaks the contract (or the run broke).
+    FAILED = "FAILED"
+    #: Nothing failed, but something that should have been checked was not (`gaps` says what).
+    INCOMPLETE = "INCOMPLETE"
+    #: Every selected check ran and passed, and the API was covered.
+    OK = "OK"
+
+
+#: The exit status of `contracts run` for each verdict; 2 is taken by "nothing could be
+#: checked" (bad arguments, target unreachable, credentials refused).
+EXIT_CODES: dict[Verdict, int] = {Verdict.OK: 0, Verdict.FAILED: 1, Verdict.INCOMPLETE: 3}
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Something the run should have exercised and did not, and why."""
+
+    #: "check", "phase", "operation", "status" or "link".
+    kind: str
+    what: str
+    why: str
+
+
 @dataclass
 class Failure:
     """One broken rule, with everything needed to see it again."""
@@ -127,6 +156,9 @@ class Outcome:
     reason: str = ""
     duration: float = 0.0
     examples: int = 0
+    #: Skipped because the run's own choices leave it out (`--read-only`, the selection),
+    #: not because something was missing: such a skip is not a gap.
+    deselected: bool = False
 
 
 @dataclass
@@ -144,6 +176,11 @@ class OperationCoverage:
     @property
     def documented_seen(self) -> list[str]:
         return [code for code in self.documented if _status_matches(code, self.seen)]
+
+    @property
+    def success_missed(self) -> list[str]:
+        """Documented success statuses (2xx) never answered: the operation was not exercised."""
+        return [code for code in self.documented_missed if code.startswith("2")]
 
     @property
     def documented_missed(self) -> list[str]:
@@ -211,6 +248,10 @@ class RunReport:
     requests: int = 0
     command: str = ""
     stopped_early: str = ""
+    #: What should have been exercised and was not; any gap makes the verdict INCOMPLETE.
+    gaps: list[Gap] = field(default_factory=list)
+    #: What the run did on its own that a reader should know (e.g. tokens from the mock).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def failures(self) -> list[Failure]:
@@ -235,11 +276,21 @@ class RunReport:
         return len({(outcome.kind, outcome.check) for outcome in self.outcomes})
 
     @property
+    def requests_per_second(self) -> float:
+        return self.requests / self.duration if self.duration > 0 else 0.0
+
+    @property
     def ok(self) -> bool:
-        """Nothing failed and nothing broke; skipped checks do not fail a run."""
+        """Nothing failed and nothing broke (skips and gaps do not count: see `verdict`)."""
         counts = self.counts()
         return counts[Status.FAILED] == 0 and counts[Status.ERROR] == 0
 
     @property
+    def verdict(self) -> Verdict:
+        if not self.ok:
+            return Verdict.FAILED
+        return Verdict.INCOMPLETE if self.gaps else Verdict.OK
+
+    @property
     def exit_code(self) -> int:
-        return 0 if self.ok else 1
+        return EXIT_CODES[self.verdict]

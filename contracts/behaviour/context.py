@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -188,13 +189,37 @@ class CheckContext:
 
     def public_ids(self, params: dict[str, Any], *, max_pages: int = 20) -> set[int]:
         """Ids of every event the public list shows for `params` (all pages, 100 per page)."""
-        ids: set[int] = set()
-        for page in range(1, max_pages + 1):
-            payload = self.json(self.public_list(params, limit=100, page=page))
-            ids.update(event["id"] for event in payload.get("data", []))
-            if payload.get("links", {}).get("next") is None:
-                break
-        return ids
+        return {event["id"] for event in self.pages("/v1/events", params, user=None,
+                                                      max_pages=max_pages)}
+
+    def pages(self, path: str, params: dict[str, Any] | None = None, *,
+              user: User | None = "main", max_pages: int = 20,
+              last: int | None = None) -> list[dict[str, Any]]:
+        """The items of a paginated list (100 per page): every page, or the `last` pages.
+
+        `last` reads only the end of a long list, where an event starting after all the
+        others is (every list is ordered by `start_date`).
+        """
+        headers = {"X-Desired-Limit": "100"}
+        what = f"GET {path}"
+        query = dict(params or {})
+        first = self.json(self.call("GET", "activities", path, params=query, headers=headers,
+                                    user=user, expect=200, what=what))
+        items = list(first.get("data") or [])
+        last_page = int((first.get("meta") or {}).get("last_page") or 1)
+        wanted = range(2, min(last_page, max_pages) + 1)
+        if last is not None:
+            wanted = range(max(2, last_page - last + 1), last_page + 1)
+        for page in wanted:
+            payload = self.json(self.call("GET", "activities", path,
+                                          params={**query, "page": page}, headers=headers,
+                                          user=user, expect=200, what=what))
+            items += payload.get("data") or []
+        return items
+
+    def marker(self) -> str:
+        """A title no other event has: how a check finds an event it must not have made."""
+        return f"contracts {self.check.name[:60]} {uuid.uuid4().hex[:12]}"
 
     def cleanup(self) -> None:
         """Cancel the events this check created so they leave the public list (best effort)."""

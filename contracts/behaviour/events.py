@@ -129,11 +129,12 @@ def cancel_gives_canceled_and_hides_from_public_list(ctx: CheckContext) -> None:
 
 @behaviour_check(
     rule=("POST /v1/events/{id}/duplicate answers 201 with a copy under a new id, in PENDING "
-          "status, with the same details and all places free; the original is unchanged; the "
-          "copy stays out of the public list until a PATCH of `status` publishes it."),
+          "status, with the same details and all places free, which reads back as answered; "
+          "the original is unchanged; the copy stays out of the public list until a PATCH of "
+          "`status` publishes it."),
     cites=(f"{ACTIVITIES} > Events > Duplicate a sport activity (\"in pending status. To "
            "publish the event, you will have to do a PATCH on the status field\")",
-           "openapi.yaml > duplicateEvent"),
+           "openapi.yaml > duplicateEvent (links GetEvent, PatchEvent)"),
     operations=("createEvent", "duplicateEvent", "getEvent", "listEvents", "patchEvent",
                 "cancelEvent"),
 )
@@ -163,6 +164,9 @@ def duplicate_gives_pending_copy_with_new_id(ctx: CheckContext) -> None:
         again = ctx.get_event(original["id"])
         problems = differences(original, again, original.keys())
         ctx.expect(not problems, "duplicating changed the original:\n" + "\n".join(problems))
+        problems = differences(copy, ctx.get_event(copy["id"]), copy.keys())
+        ctx.expect(not problems, f"GET /v1/events/{copy['id']} differs from the duplicate "
+                   "answer:\n" + "\n".join(problems))
         ctx.expect(copy["id"] not in ctx.public_ids(query),
                    f"the PENDING copy {copy['id']} is in the public list")
         ctx.call("PATCH", "activities", f"/v1/events/{copy['id']}",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..results import Exchange
 from ..spec import ApiName, Selection, Spec
@@ -19,6 +19,8 @@ from ..target import Target
 
 if TYPE_CHECKING:
     from .context import CheckContext
+
+CheckFunction = Callable[["CheckContext"], None]
 
 __all__ = [
     "ACTIVITIES",
@@ -60,7 +62,7 @@ class BehaviourCheck:
     """A registered check and what it needs to run."""
 
     name: str
-    func: Callable[[CheckContext], None]
+    func: CheckFunction
     rule: str
     cites: tuple[str, ...]
     #: operationIds the check sends requests to (besides what it can do without).
@@ -76,6 +78,9 @@ class BehaviourCheck:
     needs_token: bool = True
     api: ApiName = "activities"
 
+    #: Runs long (a state machine): started first, so it does not end the phase alone.
+    long_running: bool = False
+
     def skip_reason(self, target: Target, spec: Spec, selection: Selection) -> str | None:
         """Why this check cannot run here, or None."""
         if self.needs_other_user and not target.has_user("other"):
@@ -83,6 +88,10 @@ class BehaviourCheck:
                     "act as someone other than the owner")
         if self.needs_token and not target.has_user("main"):
             return "needs a bearer token (--token or --token-command)"
+        return self.deselected_by(target, spec, selection)
+
+    def deselected_by(self, target: Target, spec: Spec, selection: Selection) -> str | None:
+        """Why the run's own choices (`--read-only`, the selection) leave this check out."""
         read_only = selection.read_only or target.read_only
         if read_only and self.writes and not self.read_only_ok:
             return "sends writes, and the target is read-only (--read-only)"
@@ -100,22 +109,16 @@ class CheckRegistry:
     def __init__(self) -> None:
         self._checks: dict[str, BehaviourCheck] = {}
 
-    def register(self, *, rule: str, cites: tuple[str, ...], operations: tuple[str, ...],
-                 writes: bool = True, read_only_ok: bool = False,
-                 read_only_operations: tuple[str, ...] = (), needs_other_user: bool = False,
-                 needs_token: bool = True, api: ApiName = "activities",
-                 name: str | None = None) -> Callable[[Callable[[CheckContext], None]],
-                                                      Callable[[CheckContext], None]]:
-        def decorate(func: Callable[[CheckContext], None]) -> Callable[[CheckContext], None]:
+    def register(self, *, name: str | None = None,
+                 **fields: Any) -> Callable[[CheckFunction], CheckFunction]:
+        """`@behaviour_check(rule=..., cites=..., operations=..., ...)`: the fields of
+        `BehaviourCheck`; the check is named for its function unless `name` is given."""
+
+        def decorate(func: CheckFunction) -> CheckFunction:
             check_name = name or func.__name__
             if check_name in self._checks:
                 raise ValueError(f"behaviour check {check_name!r} registered twice")
-            self._checks[check_name] = BehaviourCheck(
-                name=check_name, func=func, rule=rule, cites=cites, operations=operations,
-                writes=writes, read_only_ok=read_only_ok,
-                read_only_operations=read_only_operations, needs_other_user=needs_other_user,
-                needs_token=needs_token, api=api,
-            )
+            self._checks[check_name] = BehaviourCheck(name=check_name, func=func, **fields)
             return func
 
         return decorate

@@ -5,7 +5,8 @@ documented rule and where the documents state it, the request as a curl command 
 as-is (credentials are named by environment variable, never printed), the response, and the
 seed that replays it.
 
-Modules: `exchange` (curl and response excerpts), `console`, `json_report`, `junit_xml`,
+Modules: `summary` (the verdict, advice, counts and groups every rendering shares),
+`exchange` (curl and response excerpts), `console`, `html`, `json_report`, `junit_xml`,
 `progress` (the live line on stderr).
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from .console import render_console, render_coverage, render_failure, render_summary
 from .exchange import render_curl
+from .html import render_html, write_html
 from .json_report import to_json, write_json
 from .junit_xml import write_junit_xml
 from .progress import Progress
@@ -23,8 +25,10 @@ __all__ = [
     "render_coverage",
     "render_curl",
     "render_failure",
+    "render_html",
     "render_summary",
     "to_json",
+    "write_html",
     "write_json",
     "write_junit_xml",
 ]

@@ -1,14 +1,35 @@
-"""The console report: failures, coverage tables and the summary, as plain text."""
+"""The console report, as plain text: the verdict and what to do first, then the details.
+
+Order: `RESULT: ...` and advice; what was not checked (gaps); each failure (near-identical
+ones once, naming the other operations); errors; the coverage tables; the check table with
+its legend; the totals; `RESULT: ...` again, as the last line a CI log shows.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
+from textwrap import wrap
 
-from ..results import Failure, Outcome, RunReport, Status
+from ..results import Failure, RunReport, Status
 from .exchange import excerpt, render_curl
+from .summary import (
+    CHECK_COLUMNS,
+    COLUMNS_LEGEND,
+    FailureGroup,
+    check_rows,
+    group_failures,
+    headline,
+    totals,
+    what_to_do,
+)
 
-__all__ = ["render_console", "render_coverage", "render_failure", "render_summary"]
+__all__ = [
+    "render_console",
+    "render_coverage",
+    "render_failure",
+    "render_summary",
+    "render_verdict",
+]
 
 #: Response headers every server sends that say nothing about the failure.
 _RESPONSE_NOISE = {"date", "server", "content-length", "connection", "keep-alive"}
@@ -55,43 +76,43 @@ def _table(rows: list[list[str]], header: list[str], right: set[int]) -> list[st
     return [fmt(header), "  ".join("-" * w for w in widths), *[fmt(row) for row in rows]]
 
 
-def _check_rows(outcomes: list[Outcome]) -> list[list[str]]:
-    grouped: dict[tuple[str, str], list[Outcome]] = defaultdict(list)
-    for outcome in outcomes:
-        grouped[(outcome.kind, outcome.check)].append(outcome)
-    rows = []
-    for (kind, check), items in grouped.items():
-        count = {status: sum(1 for o in items if o.status == status) for status in Status}
-        scopes = len({o.scope for o in items})
-        reason = next((o.reason for o in items if o.status == Status.SKIPPED and o.reason), "")
-        rows.append([check, kind, str(scopes), str(count[Status.PASSED]),
-                     str(count[Status.FAILED] + count[Status.ERROR]), str(count[Status.SKIPPED]),
-                     reason])
-    return rows
-
-
 def render_summary(report: RunReport) -> str:
-    counts = report.counts()
     lines = [
         f"Contract checks against {report.target}",
         f"selection: {report.selection} · seed {report.seed} · {report.requests} requests · "
-        f"{report.duration:.1f}s",
+        f"{report.duration:.1f}s · {report.requests_per_second:.0f} requests/s",
         "",
     ]
-    rows = _check_rows(report.outcomes)
-    lines += _table(rows, ["check", "kind", "scopes", "passed", "failed", "skipped", "note"],
-                    right={2, 3, 4, 5})
-    lines.append("")
-    lines.append(
-        f"operations {report.operations} · checks {report.checks} · "
-        f"passed {counts[Status.PASSED]} · failed {counts[Status.FAILED]} · "
-        f"errors {counts[Status.ERROR]} · skipped {counts[Status.SKIPPED]}"
-    )
+    rows = [row.cells() for row in check_rows(report.outcomes)]
+    lines += _table(rows, list(CHECK_COLUMNS), right={2, 3, 4, 5, 6})
+    lines += ["", *wrap(COLUMNS_LEGEND, 100), "", totals(report)]
     if report.stopped_early:
         lines.append(f"stopped early: {report.stopped_early}")
-    lines.append("RESULT: " + ("OK" if report.ok else f"FAILED ({len(report.failures)} distinct "
-                                                     "failures)"))
+    lines.append(headline(report))
     return "\n".join(lines)
+
+
+def render_verdict(report: RunReport) -> str:
+    """The opening block: the verdict, what to do, what was not checked, the run's notes."""
+    lines = [headline(report)]
+    for advice in what_to_do(report):
+        lines += wrap(advice, 100, initial_indent="  ", subsequent_indent="  ")
+    if report.gaps:
+        lines.append("Not checked:")
+        lines += [f"  - {gap.kind} {gap.what}: {gap.why}" for gap in report.gaps]
+    lines += [f"Note: {note}" for note in report.notes]
+    return "\n".join(lines)
+
+
+def _render_group(group: FailureGroup, *, secrets: Mapping[str, str] | None,
+                  replay_prefix: str) -> str:
+    text = render_failure(group.first, secrets=secrets, replay_prefix=replay_prefix)
+    if group.others:
+        elsewhere = [op for op in group.operations if op != group.first.operation]
+        where = f" (also on {', '.join(elsewhere)})" if elsewhere else ""
+        text += (f"\n  And:      {len(group.others)} more failure(s) of this check saying the "
+                 f"same with other values{where}; every one is in --report-json/--report-html")
+    return text
 
 
 def render_coverage(report: RunReport) -> str:
@@ -120,16 +141,15 @@ def render_coverage(report: RunReport) -> str:
 
 def render_console(report: RunReport, *, secrets: Mapping[str, str] | None = None,
                    replay_prefix: str = "contracts run <target>", coverage: bool = True) -> str:
-    blocks = []
-    failures = report.failures
-    if failures:
+    blocks = [render_verdict(report)]
+    groups = group_failures(report.failures)
+    if groups:
         blocks.append("\n\n".join(
-            render_failure(f, secrets=secrets, replay_prefix=replay_prefix) for f in failures))
-    errors = [o for o in report.outcomes if o.status == Status.ERROR]
-    for outcome in errors:
+            _render_group(group, secrets=secrets, replay_prefix=replay_prefix)
+            for group in groups))
+    for outcome in (o for o in report.outcomes if o.status == Status.ERROR):
         blocks.append(f"ERROR {outcome.check} on {outcome.scope}: {outcome.reason}")
     if coverage:
         blocks.append(render_coverage(report))
     blocks.append(render_summary(report))
     return "\n\n".join(blocks) + "\n"
-

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..results import Exchange, RunReport, Status
 from .exchange import excerpt, render_curl
+from .summary import headline
 
 __all__ = ["to_json", "write_json"]
 
@@ -38,8 +39,15 @@ def to_json(report: RunReport, *, secrets: Mapping[str, str] | None = None) -> d
         "started_at": report.started_at,
         "duration_seconds": round(report.duration, 3),
         "requests": report.requests,
+        "requests_per_second": round(report.requests_per_second, 1),
+        "verdict": report.verdict.value,
+        "exit_code": report.exit_code,
+        "headline": headline(report),
         "ok": report.ok,
         "stopped_early": report.stopped_early or None,
+        "not_checked": [{"kind": gap.kind, "what": gap.what, "why": gap.why}
+                        for gap in report.gaps],
+        "notes": report.notes,
         "summary": {
             "operations": report.operations,
             "checks": report.checks,
@@ -50,7 +58,7 @@ def to_json(report: RunReport, *, secrets: Mapping[str, str] | None = None) -> d
                 "check": o.check, "kind": o.kind, "scope": o.scope, "status": o.status.value,
                 "rule": o.rule, "cites": list(o.cites), "reason": o.reason or None,
                 "duration_seconds": round(o.duration, 3), "examples": o.examples,
-                "failures": len(o.failures),
+                "failures": len(o.failures), "deselected": o.deselected,
             }
             for o in report.outcomes
         ],
