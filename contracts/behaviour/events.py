@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import strategies as st
 
-from ..strategies import event_bodies, event_patches
+from ..strategies import DATE_FORMAT, event_bodies, event_patches, format_date
 from .compare import differences, expected_read
 from .context import CheckContext
 from .registry import ACTIVITIES, behaviour_check
@@ -209,20 +210,155 @@ def other_users_event_cannot_be_changed(ctx: CheckContext) -> None:
 
 
 @behaviour_check(
-    rule=("A PENDING event is shown only to its owner: anyone else reading it gets 404, "
-          "which does not reveal that it exists."),
+    rule=("A PENDING event is shown only to its owner: anyone else reading it, or listing its "
+          "subscribers, gets 404, which does not reveal that it exists, and it is not in the "
+          "public list."),
     cites=(f"{ACTIVITIES} > Events > Get a sport activity (\"a pending event that belongs to "
-           "you\")", "openapi.yaml > getEvent"),
-    operations=("createEvent", "getEvent", "cancelEvent"),
+           "you\")", "openapi.yaml > getEvent, listSubscribers (anyone who can see the event)",
+           "DECISIONS.md > Events (PENDING hidden from the public list, 404 to anyone else)"),
+    operations=("createEvent", "getEvent", "listSubscribers", "listEvents", "cancelEvent"),
     needs_other_user=True,
 )
 def pending_event_is_visible_only_to_its_owner(ctx: CheckContext) -> None:
+    lat, lon = ctx.isolated_point()
+
     def prop(body: dict[str, Any]) -> None:
         event = ctx.create_event(body)
         ctx.get_event(event["id"])
         ctx.call("GET", "activities", f"/v1/events/{event['id']}", user="other", expect=404,
                  what="another user reading a PENDING event")
+        ctx.call("GET", "activities", f"/v1/events/{event['id']}/subscribers", user="other",
+                 expect=404, what="another user listing the subscribers of a PENDING event")
+        ctx.expect(event["id"] not in ctx.public_ids({"latitude": lat, "longitude": lon,
+                                                      "distance": 20}),
+                   f"the PENDING event {event['id']} is in the public list")
 
-    ctx.run_property(event_bodies(statuses=("PENDING",)), prop,
+    ctx.run_property(event_bodies(near=(lat, lon), spread_km=2, statuses=("PENDING",)), prop,
                      max_examples=min(ctx.max_examples, 3))
 
+
+#: Fields of an event the server owns, each with a value a client might try to set: none
+#: is in the create or patch schema, so a deployment refuses them (422, our decision of
+#: refusing unknown fields) or ignores them, but never applies them.
+SERVER_FIELDS: dict[str, Any] = {
+    "id": 2_000_000_001,
+    "owner": {"id": "00000000-0000-4000-8000-000000000000", "type": "FED", "name": "Mallory"},
+    "status": "CANCELED",
+    "slots_limit": 9_999,
+}
+
+
+@behaviour_check(
+    rule=("Fields the server owns (`id`, `owner`, `status: CANCELED`, `slots_limit`) sent in a "
+          "create or a patch are refused or ignored, never applied: a created or patched "
+          "event keeps its own id, its owner is the caller, it is CANCELED only through the "
+          "cancel operation, and its capacity is the `slots` sent."),
+    cites=(f"{ACTIVITIES} > Events > Add a new sport activity (the documented body)",
+           f"{ACTIVITIES} > Events > Modify a sport activity",
+           "openapi.yaml > EventCreate, EventPatch (additionalProperties: false; status "
+           "PUBLISHED or PENDING)", "DECISIONS.md > Events (CANCELED only through cancel)"),
+    operations=("createEvent", "patchEvent", "getEvent", "getAuthenticatedUser", "cancelEvent"),
+)
+def server_fields_cannot_be_set_by_the_client(ctx: CheckContext) -> None:
+    me = ctx.me()
+    lat, lon = ctx.isolated_point()
+
+    def applied(event: dict[str, Any], field: str, sent: dict[str, Any]) -> str | None:
+        """What of `field` the event shows that only the client's request could have set."""
+        if field == "id" and event.get("id") == SERVER_FIELDS["id"]:
+            return f"id is the {SERVER_FIELDS['id']} sent"
+        if field == "owner" and (event.get("owner") or {}).get("id") != me["id"]:
+            return f"owner is {event.get('owner')!r}, not the caller {me['id']}"
+        if field == "status" and event.get("status") == "CANCELED":
+            return "status is CANCELED without a cancel"
+        if field == "slots_limit" and event.get("slots_limit") != sent["slots"]:
+            return f"slots_limit is {event.get('slots_limit')}, the body's slots {sent['slots']}"
+        return None
+
+    def prop(body: dict[str, Any]) -> None:
+        for field in SERVER_FIELDS:
+            attempt_field(body, field)
+
+    def attempt_field(body: dict[str, Any], field: str) -> None:
+        attempt = {**body, field: SERVER_FIELDS[field]}
+        response = ctx.call("POST", "activities", "/v1/events", json=attempt,
+                            what=f"creating an event with `{field}` in the body")
+        if 200 <= response.status_code < 300:
+            created = ctx.json(response).get("data") or {}
+            if isinstance(created.get("id"), int):
+                ctx.created("main", created["id"])
+            found = applied(created, field, body) or applied(
+                ctx.get_event(created.get("id", 0)), field, body)
+            ctx.expect(found is None, f"POST /v1/events with `{field}` applied it: {found}",
+                       response)
+        event = ctx.create_event(body)
+        response = ctx.call("PATCH", "activities", f"/v1/events/{event['id']}",
+                            json={field: SERVER_FIELDS[field]},
+                            what=f"patching `{field}` of event {event['id']}")
+        read = ctx.get_event(event["id"])
+        found = applied(read, field, body)
+        ctx.expect(found is None, f"PATCH /v1/events/{event['id']} with `{field}` (answered "
+                   f"{response.status_code}) applied it: {found}", response)
+
+    bodies = event_bodies(near=(lat, lon), spread_km=2, statuses=(None, "PUBLISHED"))
+    ctx.run_property(bodies, prop, max_examples=min(ctx.max_examples, 3))
+
+
+def _refused_bodies(body: dict[str, Any], title: str) -> list[tuple[str, dict[str, Any]]]:
+    """Bodies valid but for one documented rule: (what is wrong, body)."""
+    marked = {**body, "title": title, "start_date": "2099-06-01T10:00:00Z",
+              "end_date": "2099-06-01T12:00:00Z", "status": "PUBLISHED"}
+    return [
+        ("end_date before start_date", {**marked, "end_date": "2099-06-01T08:00:00Z"}),
+        ("age_min above age_max", {**marked, "age_min": 60, "age_max": 20}),
+        ("an unknown field", {**marked, "colour": "red"}),
+    ]
+
+
+@behaviour_check(
+    rule=("A refused create or patch leaves no trace: after a 4xx to POST /v1/events the "
+          "event is neither in the caller's `mine` nor in the public list, and after a 4xx to "
+          "PATCH /v1/events/{id} the event reads back exactly as before."),
+    cites=(f"{ACTIVITIES} > Errors (4xx: the request is refused)",
+           "openapi.yaml > createEvent (422: end_date after start_date, age_min <= age_max, "
+           "unknown fields)", "openapi.yaml > patchEvent (the same rules apply to the result)"),
+    operations=("createEvent", "patchEvent", "getEvent", "listMyEvents", "listEvents",
+                "cancelEvent"),
+)
+def refused_writes_leave_no_trace(ctx: CheckContext) -> None:
+    lat, lon = ctx.isolated_point()
+    query = {"latitude": lat, "longitude": lon, "distance": 20}
+
+    def prop(body: dict[str, Any]) -> None:
+        title = ctx.marker()
+        for wrong, refused in _refused_bodies(body, title):
+            response = ctx.call("POST", "activities", "/v1/events", json=refused,
+                                what=f"creating an event with {wrong}")
+            ctx.expect(400 <= response.status_code < 500, f"POST /v1/events with {wrong} "
+                       f"answered {response.status_code}, expected a 4xx refusal", response)
+        mine = ctx.pages("/v1/events/mine", {"type": "created"}, last=2)
+        listed = ctx.pages("/v1/events", query, user=None)
+        traces = [f"event {event.get('id')} in {where}" for where, events in
+                  (("mine", mine), ("the public list", listed))
+                  for event in events if event.get("title") == title]
+        ctx.expect(not traces, "refused creates left events behind: " + ", ".join(traces))
+        event = ctx.create_event(body)
+        before = ctx.get_event(event["id"])
+        start = datetime.strptime(body["start_date"], DATE_FORMAT).replace(tzinfo=UTC)
+        patches = [
+            ("end_date before start_date",
+             {"end_date": format_date(start - timedelta(hours=1)), "title": title}),
+            ("age_min above age_max", {"age_min": 60, "age_max": 20, "title": title}),
+            ("an unknown field", {"colour": "red", "title": title}),
+        ]
+        for wrong, patch in patches:
+            response = ctx.call("PATCH", "activities", f"/v1/events/{event['id']}",
+                                json=patch, what=f"patching an event with {wrong}")
+            ctx.expect(400 <= response.status_code < 500, f"PATCH with {wrong} answered "
+                       f"{response.status_code}, expected a 4xx refusal", response)
+            problems = differences(before, ctx.get_event(event["id"]), before.keys())
+            ctx.expect(not problems, f"PATCH with {wrong} answered {response.status_code} "
+                       "but changed the event:\n" + "\n".join(problems), response)
+
+    bodies = event_bodies(near=(lat, lon), spread_km=2, statuses=(None, "PUBLISHED"))
+    ctx.run_property(bodies, prop, max_examples=min(ctx.max_examples, 3))

@@ -1,29 +1,20 @@
-"""Behaviour checks of the public list: pagination, page size, distance and filters."""
+"""Behaviour checks of event lists: pagination, page size, and `mine` by type.
+
+The filters of the public list have their own module, `filters.py`.
+"""
 
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
 from hypothesis import strategies as st
 
-from ..strategies import (
-    KNOWN_PLACES,
-    event_bodies,
-    great_circle_km,
-    listing_filters,
-    query_points,
-)
+from ..strategies import KNOWN_PLACES, event_bodies
 from .context import CheckContext
 from .registry import ACTIVITIES, behaviour_check
-
-#: Clock difference tolerated between this machine and the target.
-CLOCK_SKEW = timedelta(minutes=10)
-#: Relative tolerance on distances: the spec says great-circle, not which Earth radius.
-DISTANCE_TOLERANCE = 0.005
 
 
 def _page_of(link: str | None) -> int | None:
@@ -192,73 +183,62 @@ def desired_limit_is_honoured(ctx: CheckContext) -> None:
                  what=f"GET /v1/events with X-Desired-Limit {bad} (out of 1..100)")
 
 
-def _overlaps(low: Any, high: Any, query_low: Any, query_high: Any) -> bool:
-    return (query_high is None or low <= query_high) and (query_low is None or high >= query_low)
-
-
-def _listing_problems(event: dict[str, Any], point: tuple[float, float],
-                      params: dict[str, Any], now: datetime) -> list[str]:
-    problems = []
-    label = f"event {event.get('id')}"
-    distance = params.get("distance", 100)
-    try:
-        km = great_circle_km(point[0], point[1], event["latitude"], event["longitude"])
-    except (KeyError, TypeError):
-        return [f"{label} has no usable latitude/longitude"]
-    if km > distance * (1 + DISTANCE_TOLERANCE) + 0.01:
-        problems.append(f"{label} lies {km:.2f} km from the query point, beyond distance "
-                        f"{distance} km")
-    if event.get("status") != "PUBLISHED":
-        problems.append(f"{label} is {event.get('status')}, the public list shows PUBLISHED "
-                        "events only")
-    publish = event.get("publish_date")
-    if publish and publish > (now + CLOCK_SKEW).strftime("%Y-%m-%dT%H:%M:%SZ"):
-        problems.append(f"{label} is to be published at {publish}, not public yet")
-    if "sport" in params and event.get("sport_id") != params["sport"]:
-        problems.append(f"{label} has sport_id {event.get('sport_id')}, sport={params['sport']} "
-                        "was asked")
-    if "level[]" in params and not set(event.get("level") or []) & set(params["level[]"]):
-        problems.append(f"{label} has levels {event.get('level')}, none of {params['level[]']}")
-    if ("age_min" in params or "age_max" in params) and not _overlaps(
-            event.get("age_min"), event.get("age_max"), params.get("age_min"),
-            params.get("age_max")):
-        problems.append(f"{label} accepts ages {event.get('age_min')}-{event.get('age_max')}, "
-                        f"outside {params.get('age_min')}-{params.get('age_max')}")
-    if ("start_date" in params or "end_date" in params) and not _overlaps(
-            event.get("start_date"), event.get("end_date"), params.get("start_date"),
-            params.get("end_date")):
-        problems.append(f"{label} runs {event.get('start_date')}..{event.get('end_date')}, "
-                        f"outside the window {params.get('start_date')}..{params.get('end_date')}")
-    return problems
-
-
 @behaviour_check(
-    rule=("Every event of the public list lies within `distance` km (great-circle) of the "
-          "query point, is PUBLISHED and already public, and matches each filter given (sport, "
-          "level[], age range overlap, date window overlap)."),
-    cites=(f"{ACTIVITIES} > Events > List of sport activities (\"retrieves all events meeting "
-           "specific criteria\", query parameters)", "openapi.yaml > listEvents",
-           "DECISIONS.md > Events (distance, filters, public list)"),
-    operations=("listEvents",),
-    writes=False, needs_token=False,
+    rule=("GET /v1/events/mine lists by type: `created` the caller's own events whatever their "
+          "status, `subscribed` the events the caller subscribed to, and not the other kind; "
+          "with `event` it holds that event only if it is of that kind."),
+    cites=(f"{ACTIVITIES} > Events > List of my sport activities (type: created, subscribed)",
+           "openapi.yaml > listMyEvents"),
+    operations=("createEvent", "addSubscriber", "listMyEvents", "getAuthenticatedUser",
+                "cancelEvent"),
+    read_only_ok=True, read_only_operations=("listMyEvents", "getMySubscription",
+                                             "getAuthenticatedUser"),
 )
-def listed_events_lie_within_distance_and_match_filters(ctx: CheckContext) -> None:
-    lat, lon = KNOWN_PLACES[0]
-    sample = ctx.json(ctx.public_list({"latitude": lat, "longitude": lon}, limit=100))
-    sports = tuple(sorted({e["sport_id"] for e in sample.get("data", []) if "sport_id" in e}))
-    now = datetime.now(UTC)
+def mine_lists_created_and_subscribed_events_by_type(ctx: CheckContext) -> None:
+    me = ctx.me()
 
-    def prop(value: tuple[tuple[float, float], dict[str, Any]]) -> None:
-        point, params = value
-        query = {"latitude": point[0], "longitude": point[1], **params}
-        response = ctx.public_list(query, limit=100)
-        payload = ctx.json(response)
-        problems = []
-        for event in payload.get("data") or []:
-            problems += _listing_problems(event, point, params, now)
-        ctx.expect(not problems, f"GET /v1/events {query} lists events it should not:\n"
-                   + "\n".join(problems[:10]), response)
+    def mine(kind: str, event_id: int) -> set[int]:
+        response = ctx.call("GET", "activities", "/v1/events/mine",
+                            params={"type": kind, "event": event_id}, expect=200,
+                            what=f"GET /v1/events/mine?type={kind}&event={event_id}")
+        return {event.get("id") for event in ctx.json(response).get("data") or []}
 
-    ctx.run_property(st.tuples(query_points(), listing_filters(sports=sports[:20], now=now)),
-                     prop)
+    if ctx.read_only:
+        created = ctx.pages("/v1/events/mine", {"type": "created"}, max_pages=1)
+        strangers = [e.get("id") for e in created if (e.get("owner") or {}).get("id") != me["id"]]
+        ctx.expect(not strangers, f"mine?type=created lists events of other owners: {strangers}")
+        for event in ctx.pages("/v1/events/mine", {"type": "subscribed"}, max_pages=1)[:3]:
+            ctx.call("GET", "activities", f"/v1/events/{event['id']}/subscribers/me", expect=200,
+                     what=f"reading one's subscription to event {event['id']}, listed in "
+                          "mine?type=subscribed")
+            ctx.examples += 1
+        return
 
+    owner = "other" if ctx.target.has_user("other") else "main"
+
+    def prop(value: tuple[dict[str, Any], dict[str, Any]]) -> None:
+        body, pending = value
+        own = ctx.create_event(body)
+        hidden = ctx.create_event(pending)
+        joined = ctx.create_event(body, user=owner)
+        ctx.call("POST", "activities", f"/v1/events/{joined['id']}/subscribers",
+                 json={"user": me["id"]}, expect=201, what="subscribing to an event")
+        joined_label = ("one's own event, subscribed to" if owner == "main"
+                        else "another user's event, subscribed to")
+        wrong = []
+        for kind, event, label, expected in (
+                ("created", own, "one's own PUBLISHED event", True),
+                ("created", hidden, "one's own PENDING event", True),
+                ("created", joined, joined_label, owner == "main"),
+                ("subscribed", joined, joined_label, True),
+                ("subscribed", own, "one's own PUBLISHED event", False),
+                ("subscribed", hidden, "one's own PENDING event", False)):
+            if (event["id"] in mine(kind, event["id"])) != expected:
+                state = "missing from" if expected else "wrongly in"
+                wrong.append(f"event {event['id']} ({label}) is {state} mine?type={kind}")
+        ctx.expect(not wrong, "GET /v1/events/mine mixes up its types:\n" + "\n".join(wrong))
+
+    point = ctx.isolated_point()
+    ctx.run_property(st.tuples(event_bodies(near=point, spread_km=2, statuses=("PUBLISHED",)),
+                               event_bodies(near=point, spread_km=2, statuses=("PENDING",))),
+                     prop, max_examples=min(ctx.max_examples, 3))

@@ -9,7 +9,6 @@ rule. The full default run against the conformant mock is in `test_against_mock.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -17,83 +16,7 @@ import pytest
 from contracts import RunOptions, RunReport, Status, Target, run
 from contracts.report import render_console
 
-from . import breakers
-
-
-@dataclass(frozen=True)
-class Case:
-    breaker: Callable[[Any, dict[str, str]], Any]
-    #: The check whose failure message must say why (`reason`).
-    check: str
-    reason: str
-    #: Other checks that must fail too: the bug breaks their rule as well.
-    also: tuple[str, ...] = ()
-    #: Checks whose rule the bug breaks too, but which see it only for some inputs (a value
-    #: read back, a filter drawn), so they may or may not fail with a given seed.
-    may_also: tuple[str, ...] = ()
-    #: Shape phases to run besides `behaviour` (the one that finds the bug, if any).
-    phases: tuple[str, ...] = ()
-
-    @property
-    def caught_by(self) -> set[str]:
-        return {self.check, *self.also}
-
-    def explains(self, failed: set[str]) -> bool:
-        """Whether exactly the expected checks failed (and perhaps some of `may_also`)."""
-        return self.caught_by <= failed <= self.caught_by | set(self.may_also)
-
-
-#: Checks that compare `sport_id` with what was sent or asked only when their drawn input
-#: has it (a patch of `sport_id`, a `sport` filter).
-SPORT_ID_READERS = ("patch_changes_only_given_fields",
-                    "listed_events_lie_within_distance_and_match_filters")
-
-CASES = {
-    "ignores X-Desired-Limit": Case(
-        lambda app, t: breakers.IgnoresDesiredLimit(app),
-        "desired_limit_is_honoured", "answered meta.per_page 25"),
-    "lists cancelled events": Case(
-        lambda app, t: breakers.ListsCanceledEvents(app),
-        "cancel_gives_canceled_and_hides_from_public_list", "is still in the public list"),
-    "skips the API key check": Case(
-        lambda app, t: breakers.SkipsApiKeyCheck(app),
-        "api_key_is_required_everywhere", "without an API key answered 200, expected 401"),
-    "skips the API key check (schemathesis)": Case(
-        lambda app, t: breakers.SkipsApiKeyCheck(app),
-        "ignored_auth", "API accepts requests without authentication",
-        also=("api_key_is_required_everywhere",), phases=("examples",)),
-    "skips the token check": Case(
-        lambda app, t: breakers.SkipsTokenCheck(app, t["main"], t["other"]),
-        "token_is_required_everywhere_but_public_list",
-        "without a bearer token answered 201, expected 401"),
-    "oversubscribes": Case(
-        lambda app, t: breakers.Oversubscribes(app),
-        "full_event_refuses_subscription", "answered 201, expected 422"),
-    "wrong type in one field": Case(
-        lambda app, t: breakers.WrongTypeSportId(app),
-        "response_schema_conformance", "sport_id", also=("created_event_reads_back_as_sent",),
-        may_also=SPORT_ID_READERS, phases=("examples",)),
-    "wrong type in one field (read back)": Case(
-        lambda app, t: breakers.WrongTypeSportId(app),
-        "created_event_reads_back_as_sent", "sport_id: expected", may_also=SPORT_ID_READERS),
-    # desired_limit_is_honoured lists at the maximum distance too, and rightly fails on the 500.
-    "500 on an edge input": Case(
-        lambda app, t: breakers.FailsOnMaximumDistance(app),
-        "not_a_server_error", "answered 500", also=("desired_limit_is_honoured",),
-        phases=("coverage",)),
-    "lets anyone change an event": Case(
-        lambda app, t: breakers.LetsAnyoneChangeEvents(app, t["main"], t["other"]),
-        "other_users_event_cannot_be_changed", "another user modifying the event answered 200"),
-    "patch touches other fields": Case(
-        lambda app, t: breakers.PatchTouchesOtherFields(app),
-        "patch_changes_only_given_fields", "owner_message"),
-    "appends photos instead of replacing them": Case(
-        lambda app, t: breakers.AppendsImages(app),
-        "activity_photos_and_thumbnail_are_replaced_as_sent", "images: expected"),
-    "corrupts uploaded files": Case(
-        lambda app, t: breakers.CorruptsUploads(app),
-        "uploaded_file_comes_back_byte_for_byte", "differ from the"),
-}
+from .breaker_cases import CASES, MACHINE
 
 
 def _failed(report: RunReport) -> set[str]:
@@ -111,8 +34,9 @@ def test_breaker_is_caught_by_the_expected_checks_and_the_others_pass(
         make_target: Callable[..., Target]) -> None:
     case = CASES[name]
     target = make_target(case.breaker(mock_app, tokens))
+    workers = {"workers": case.workers} if case.workers else {}
     report = run(target, options=RunOptions(seed=5, max_examples=5,
-                                            phases=(*case.phases, "behaviour")))
+                                            phases=(*case.phases, "behaviour"), **workers))
     text = render_console(report, secrets=target.secrets())
 
     failed = _failed(report)
@@ -129,6 +53,8 @@ def test_breaker_is_caught_by_the_expected_checks_and_the_others_pass(
     assert failure.exchange is not None and failure.seed == 5
     assert "curl -X" in text and "--seed 5" in text
     assert tokens["main"] not in text  # credentials are named by variable, never printed
+    if case.check == MACHINE:  # the machine reports the sequence, it does not crash
+        assert "Sequence that broke it" in failure.message, text
 
 
 def test_conformant_mock_passes_the_same_runs(mock_target: Target) -> None:
@@ -138,3 +64,24 @@ def test_conformant_mock_passes_the_same_runs(mock_target: Target) -> None:
                                                  phases=(*phases, "behaviour")))
     assert report.ok, render_console(report)
     assert all(o.status == Status.PASSED for o in report.outcomes if o.kind == "behaviour")
+
+
+def test_the_state_machine_reports_an_unexpected_answer_instead_of_crashing(
+        mock_app: Any, make_target: Callable[..., Target]) -> None:
+    """A create answered 201 without its event used to leave every rule without a true
+    precondition, and hypothesis stopped with InvalidDefinition; now it is a finding."""
+
+    def no_event(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"] == "/activities/v1/events":
+            start_response("201 CREATED", [("Content-Type", "application/json")])
+            return [b'{"data": {}}']
+        return mock_app(environ, start_response)
+
+    target = make_target(no_event)
+    report = run(target, options=RunOptions(seed=5, max_examples=3, phases=("behaviour",),
+                                            checks=(MACHINE,)))
+    (outcome,) = report.outcomes
+    assert outcome.status == Status.FAILED, render_console(report)
+    message = outcome.failures[0].message
+    assert "answered 201 without `data.id`" in message
+    assert "Sequence that broke it (seed 5):" in message and "InvalidDefinition" not in message
