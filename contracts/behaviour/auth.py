@@ -206,16 +206,16 @@ def tampered_tokens_are_refused(ctx: CheckContext) -> None:
     needs_other_user=True,
 )
 def missing_token_is_401_and_forbidden_is_403(ctx: CheckContext) -> None:
-    requests_: list[tuple[str, str, str, dict[str, Any]]] = []
+    probes: list[tuple[str, str, str, dict[str, Any]]] = []
     activities = ctx.json(ctx.call("GET", "tracking", "/v2/activities", expect=200,
                                    what="listing one's activities"))
     if isinstance(activities, list) and activities:
         activity = activities[0]
         path = f"/v2/activities/{activity['id']}"
-        requests_.append(("GET", "tracking", path, {}))
+        probes.append(("GET", "tracking", path, {}))
         if not ctx.read_only:
             # The images it has: even wrongly accepted, the PUT changes nothing.
-            requests_.append(("PUT", "tracking", path,
+            probes.append(("PUT", "tracking", path,
                               {"json": {"images": list(activity.get("images") or [])}}))
     if not ctx.read_only:
         me = ctx.me()
@@ -223,15 +223,15 @@ def missing_token_is_401_and_forbidden_is_403(ctx: CheckContext) -> None:
         base = f"/v1/events/{event['id']}"
         ctx.call("POST", "activities", f"{base}/subscribers", json={"user": me["id"]},
                  expect=201, what="subscribing to one's own event")
-        requests_ += [("PATCH", "activities", base, {"json": {"title": "not yours"}}),
+        probes += [("PATCH", "activities", base, {"json": {"title": "not yours"}}),
                       ("POST", "activities", f"{base}/cancel", {}),
                       ("POST", "activities", f"{base}/duplicate", {}),
                       ("PATCH", "activities", f"{base}/subscribers/{me['id']}",
                        {"json": {"has_attended": True}}),
                       ("DELETE", "activities", f"{base}/subscribers/{me['id']}", {})]
-    if not requests_:
+    if not probes:
         ctx.skip("the user has no activity, and the target is read-only")
-    for method, api, path, kwargs in requests_:
+    for method, api, path, kwargs in probes:
         anonymous = ctx.call(method, api, path, user=None, **kwargs)
         ctx.expect(anonymous.status_code == 401, f"{method} {path} of another user's resource "
                    f"without a token answered {anonymous.status_code}, expected 401",

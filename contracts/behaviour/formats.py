@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..strategies import KNOWN_PLACES
 from .context import CheckContext
 from .registry import ACTIVITIES, TRACKING, behaviour_check
 
@@ -44,7 +45,7 @@ def dates_are_utc_without_milliseconds(ctx: CheckContext) -> None:
         ctx.expect(not bad, "dates not in UTC to the second, as documented:\n"
                    + "\n".join(bad[:10]))
 
-    lat, lon = 50.6292, 3.0573
+    lat, lon = KNOWN_PLACES[0]
     events = ctx.pages("/v1/events", {"latitude": lat, "longitude": lon}, user=None,
                        max_pages=1)
     expect_utc(events, EVENT_DATES, EVENT_DATE, "event")

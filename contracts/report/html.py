@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from html import escape
 from pathlib import Path
 
-from ..results import Failure, OperationCoverage, RunReport, Verdict
+from ..results import Failure, OperationCoverage, RunReport, Status, Verdict
 from .exchange import excerpt, render_curl
 from .summary import (
     CHECK_COLUMNS,
@@ -100,7 +100,7 @@ def render_html(report: RunReport, *, secrets: Mapping[str, str] | None = None,
         parts += [f"<tr><td>{text(gap.kind)}</td><td>{text(gap.what)}</td>"
                   f"<td>{text(gap.why)}</td></tr>" for gap in report.gaps]
         parts.append("</table>")
-    errors = [o for o in report.outcomes if o.status.value == "error"]
+    errors = [o for o in report.outcomes if o.status == Status.ERROR]
     if errors:
         parts.append("<h2 id='errors'>Could not finish</h2><table><tr><th>check</th>"
                      "<th>scope</th><th>why</th></tr>")

@@ -56,25 +56,32 @@ class ListsCanceledEvents(Breaker):
         found = event_id(environ, suffix="/cancel")
         if environ["REQUEST_METHOD"] == "POST" and found is not None:
             return self._cancel(environ, start_response, found)
-        if environ["REQUEST_METHOD"] == "PATCH" and event_id(environ) in self.canceled:
+        patched = event_id(environ)
+        if environ["REQUEST_METHOD"] == "PATCH" and patched in self.canceled:
+            # The real checks first (credentials, owner), as a server would, then the rule.
+            status, answer = self._as_owner(environ, patched)
+            if not status.startswith("200"):
+                return json_answer(start_response, status, answer)
             return json_answer(start_response, "422 UNPROCESSABLE ENTITY",
-                                {"code": 422, "message": "A canceled event cannot be modified."})
+                               {"code": 422, "message": "A canceled event cannot be modified."})
         return super().__call__(environ, start_response)
+
+    def _as_owner(self, environ: Environ, event: int) -> tuple[str, Any]:
+        """The credential and owner checks of a write, through a PATCH that changes nothing."""
+        path = f"/activities/v1/events/{event}"
+        status, read = call(self.app, environ, "GET", path)
+        if not status.startswith("200"):
+            return status, read
+        return call(self.app, environ, "PATCH", path, {"title": read["data"]["title"]})
 
     def _cancel(self, environ: Environ, start_response: Callable[..., Any],
                 canceled: int) -> Iterable[bytes]:
-        if canceled in self.canceled:
-            return json_answer(start_response, "422 UNPROCESSABLE ENTITY",
-                                {"code": 422, "message": "The event is already canceled."})
-        # The owner check of the real cancel, through a PATCH that changes nothing.
-        path = f"/activities/v1/events/{canceled}"
-        status, read = call(self.app, environ, "GET", path)
-        if not status.startswith("200"):
-            return json_answer(start_response, status, read)
-        status, patched = call(self.app, environ, "PATCH", path,
-                                {"title": read["data"]["title"]})
+        status, patched = self._as_owner(environ, canceled)
         if not status.startswith("200"):
             return json_answer(start_response, status, patched)
+        if canceled in self.canceled:
+            return json_answer(start_response, "422 UNPROCESSABLE ENTITY",
+                               {"code": 422, "message": "The event is already canceled."})
         self.canceled.add(canceled)
         patched["data"]["status"] = "CANCELED"
         return json_answer(start_response, status, patched)
@@ -223,7 +230,8 @@ class AppendsImages(Breaker):
 
     def rewrite_json_body(self, environ: Environ, body: Any) -> Any:
         path = path_of(environ)
-        if environ["REQUEST_METHOD"] == "PUT" and isinstance(body, dict) and "images" in body:
+        if environ["REQUEST_METHOD"] == "PUT" and isinstance(body, dict) \
+                and isinstance(body.get("images"), list):
             earlier = self.previous.get(path, [])
             self.previous[path] = list(body["images"])
             body = dict(body, images=earlier + [i for i in body["images"] if i not in earlier])
