@@ -4,10 +4,22 @@ Points schemathesis and the documented behaviour checks at any deployment (the o
 staging host, production in `--read-only`) and reports what broke, where the documents state
 the rule, and how to replay it. The kit knows the APIs only through `openapi.yaml`.
 
-    from contracts import Target, run
-    report = run(Target.from_base_url("http://127.0.0.1:8000", api_key="aaa-bbb-ccc",
-                                      token=token))
-    assert report.ok, report.failures
+    from contracts import Target, Verdict, run
+    report = run(Target.from_base_url("http://127.0.0.1:8000", api_key="aaa-bbb-ccc"))
+    assert report.verdict == Verdict.OK, report.gaps or report.failures
+
+Layout:
+
+- `spec`: `openapi.yaml` as data; `strategies`: valid inputs a client would send;
+- `target`, `tokens`, `local_server`: where a deployment is, with which credentials, through
+  one guarded session; `concurrency`: the threads that overlap requests and take turns;
+- `shape_schema`, `shape`: schemathesis' phases and what a valid request may be answered;
+- `behaviour/`: the documented rules as named checks, one module per subject, one registry;
+- `preflight`, `mock_users`: credentials checked first, two users from the mock's admin API;
+- `runner`, `gaps`, `results`: one run, what it could not exercise, the verdict, as data;
+- `report/`: console, HTML, JSON, JUnit; `cli`, `pytest_plugin`: the two other entry points.
+
+The user's page is `docs/contracts.md`.
 """
 
 from __future__ import annotations

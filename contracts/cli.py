@@ -34,9 +34,8 @@ __all__ = ["build_parser", "main"]
 
 EXAMPLES = """\
 examples:
-  # the offline mock (both APIs on one host)
-  contracts run --base-url http://127.0.0.1:8000 --api-key aaa-bbb-ccc \\
-      --token-command "python -m mock_server token"
+  # the offline mock (both APIs on one host; two fixture users' tokens from its admin API)
+  contracts run --base-url http://127.0.0.1:8000 --api-key aaa-bbb-ccc --report-html report.html
   # production, safe requests only, one host per API
   contracts run --activities-url https://api-eu.decathlon.net/activities \\
       --tracking-url https://api.decathlon.net/sportstrackingdata \\
@@ -87,8 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="check a deployment", epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run schemathesis (all checks, valid and invalid inputs, link sequences) "
-                    "and the documented behaviour checks against a deployment; print a "
-                    "summary and exit 0 only when nothing failed.",
+                    "and the documented behaviour checks against a deployment; print the "
+                    "verdict first, and exit 0 only when everything selected was checked "
+                    "and passed.",
     )
 
     where = run_parser.add_argument_group("target (one base URL, or one URL per API)")
