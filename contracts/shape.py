@@ -17,6 +17,10 @@ The work is cut into units, one per (phase, operation) and one for the stateful 
 on `--workers` threads that take turns (`concurrency.py`): phase by phase, so a time budget
 that runs short still gives every operation its share of every phase, and what it could not
 reach is recorded (`unreached`) for the run's verdict.
+
+Why this module is a little over 400 lines: it is one class, `ShapeRunner`, whose phases
+share one tally, one schema and one way of validating a case; what is not the runner (the
+schema, the checks' rules, which coverage cases to keep) is in `shape_schema.py`.
 """
 
 from __future__ import annotations
