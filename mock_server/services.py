@@ -152,10 +152,11 @@ class Services:
 
     def before_fork(self) -> None:
         """No thread running and no connection open: forked workers start their own."""
-        self.replica.before_fork()
+        self.replica.stop_following()
         self.engine.before_fork()
 
     def close(self) -> None:
+        self.replica.stop_following()  # no follower left to use the engine being closed
         self.engine.close()
         self.on_close()
 
