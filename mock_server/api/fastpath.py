@@ -30,7 +30,7 @@ from mock_server.api.requests import (
     Pipeline,
     WsgiRequestView,
     parse_args,
-    simple_files,
+    simple_form,
 )
 from mock_server.openapi.matching import OperationMatcher
 from mock_server.openapi.spec import Operation
@@ -73,12 +73,15 @@ class ApiDispatcher:
         except (UnicodeError, ValueError):
             return self.app(environ, start_response)  # whatever werkzeug makes of it
         files = None
+        fields: tuple[str, ...] = ()
         body = environ["wsgi.input"].read(length) if length else b""
         if match.operation.operation_id in self._multipart:
-            files = simple_files(body, environ.get("CONTENT_TYPE", ""))
-            if files is None:  # werkzeug's parser, on the same bytes
+            form = simple_form(body, environ.get("CONTENT_TYPE", ""))
+            if form is None:  # werkzeug's parser, on the same bytes
                 environ["wsgi.input"] = io.BytesIO(body)
-                files = Request(environ).files
+                parsed = Request(environ)
+                form = parsed.files, tuple(parsed.form)
+            files, fields = form
             body = b""  # the pipeline never reads a multipart body itself
         host = get_host(environ.get("wsgi.url_scheme", "http"), environ.get("HTTP_HOST"),
                         (environ.get("SERVER_NAME", ""), int(environ.get("SERVER_PORT") or 0)))
@@ -89,6 +92,7 @@ class ApiDispatcher:
             path=path,
             query_string=environ.get("QUERY_STRING", ""),
             files=files,
+            form_fields=fields,
         )
         try:
             answer = self._pipelines[match.operation.operation_id](incoming)

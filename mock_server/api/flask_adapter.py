@@ -91,6 +91,7 @@ def make_view(operation: Operation, pipeline: Pipeline) -> Callable[..., Respons
             path=request.path,
             query_string=request.query_string.decode("latin-1"),
             files=request.files if takes_files else None,
+            form_fields=tuple(request.form) if takes_files else (),
         ))
         return Response(answer.body, status=answer.status, headers=answer.headers,
                         mimetype=JSON)

@@ -3,7 +3,7 @@
 The fast path, the Flask view and the validation proxy all see a request as a WSGI environ;
 ``WsgiRequestView`` reads what validation needs straight from it (the way werkzeug reads it),
 ``parse_args`` decodes the query string as werkzeug's ``request.args`` does, and
-``simple_files`` parses a plain in-memory multipart body without werkzeug's streaming parser.
+``simple_form`` parses a plain in-memory multipart body without werkzeug's streaming parser.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ class Incoming:
     path: str  # the full request path, mount included
     query_string: str
     files: Any = None
+    form_fields: tuple[str, ...] = ()  # names of a multipart body's parts that are not files
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,12 @@ class WsgiRequestView:
 _MAX_FORM_PARTS = 1000
 
 
-def simple_files(body: bytes, content_type: str) -> MultiDict[str, FileStorage] | None:
+def simple_form(body: bytes, content_type: str
+                ) -> tuple[MultiDict[str, FileStorage], tuple[str, ...]] | None:
     """The file parts of a plain multipart body held in memory, as werkzeug's ``files`` has
-    them; ``None`` when the body is anything but plain (a preamble, folded headers, a part
-    without a name, no closing delimiter...), and werkzeug's own parser then reads it.
+    them, and the names of the other parts (werkzeug's ``form``); ``None`` when the body is
+    anything but plain (a preamble, folded headers, a part without a name, no closing
+    delimiter...), and werkzeug's own parser then reads it.
 
     Why: werkzeug's streaming parser, built for bodies of any size, was two thirds of an
     upload's time; an upload here is at most 3 MiB and already read.
@@ -100,6 +103,7 @@ def simple_files(body: bytes, content_type: str) -> MultiDict[str, FileStorage] 
     if len(parts) > _MAX_FORM_PARTS or body.count(b"\r\n--" + boundary) != len(parts):
         return None  # a delimiter with padding, or the boundary inside a part: werkzeug's
     files: MultiDict[str, FileStorage] = MultiDict()
+    fields: list[str] = []
     for part in parts:
         head, found, data = part.partition(b"\r\n\r\n")
         if not found or b"\r\n " in head or b"\r\n\t" in head:
@@ -119,11 +123,13 @@ def simple_files(body: bytes, content_type: str) -> MultiDict[str, FileStorage] 
         filename = extra.get("filename")
         if name is None:
             return None
-        if filename is not None:
+        if filename is None:
+            fields.append(name)
+        else:
             files.add(name, FileStorage(io.BytesIO(data), filename=filename, name=name,
                                         content_type=headers.get("content-type"),
                                         headers=headers))
-    return files
+    return files, tuple(fields)
 
 
 def parse_args(query_string: str) -> dict[str, list[str]]:
