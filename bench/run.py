@@ -417,7 +417,7 @@ def make_token() -> str:
 
 def fixture_users() -> list[str]:
     sys.path.insert(0, str(ROOT))
-    from mock_server.seed.fixtures import build_fixtures
+    from mock_server.seed import build_fixtures
 
     return [user.id for user in build_fixtures(seed=42, events=0).users]
 

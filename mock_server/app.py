@@ -31,7 +31,9 @@ from mock_server.api.flask_adapter import (
 from mock_server.api.handlers import HANDLERS
 from mock_server.api.pipeline import error_answer, make_pipeline, unhandled_answer
 from mock_server.api.requests import Pipeline
+from mock_server.controls.admin.state_routes import STATE_IMPORT_LIMIT
 from mock_server.controls.install import install_controls
+from mock_server.controls.journal import ADMIN_PREFIX
 from mock_server.openapi.spec import load_spec
 from mock_server.openapi.validation import compile_validators
 from mock_server.services import Services, build_services
@@ -46,6 +48,11 @@ SERVICES = "mock_server"
 CREDENTIALS = "mock_server.credentials"
 SETTINGS = "mock_server.settings"
 SPEC = "mock_server.spec"
+
+
+def body_limit(method: str, path: str) -> int:
+    """The most a request body may hold, for the server to stop reading past it (413)."""
+    return STATE_IMPORT_LIMIT if path == f"{ADMIN_PREFIX}/state" else MAX_CONTENT_LENGTH
 
 
 def build_credentials(settings: Settings, services: Services) -> Credentials:

@@ -4,15 +4,24 @@ mock's admin API (`admin_cli.py`), or check a real deployment through the valida
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from types import FrameType
 
 from mock_server.api.auth import DEFAULT_TOKEN_TTL, Tokens
 from mock_server.domain.activities.models import User
 from mock_server.domain.clock import SystemClock
-from mock_server.seed.fixtures import DEFAULT_USER_ID, build_fixtures
-from mock_server.settings import ADMIN_KEY_ENV, API_KEYS_ENV, TOKEN_SECRET_ENV, Settings
+from mock_server.seed import DEFAULT_USER_ID, build_fixtures
+from mock_server.settings import (
+    ADMIN_KEY_ENV,
+    API_KEYS_ENV,
+    STATE_URL_ENV,
+    TOKEN_SECRET_ENV,
+    Settings,
+)
 
 DEFAULTS = Settings()
 
@@ -31,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "Data API v2.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="serve both APIs on a real WSGI server (waitress)")
+    serve = commands.add_parser("serve", help="serve both APIs (granian, one worker per core)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     _common(serve)
@@ -46,19 +55,18 @@ def build_parser() -> argparse.ArgumentParser:
                             "signature; user id and type come from the claims")
     serve.add_argument("--no-response-validation", action="store_true",
                        help="skip checking each response against openapi.yaml")
-    serve.add_argument("--threads", type=int, default=8, help="waitress worker threads")
-    serve.add_argument("--workers", type=int, default=1,
-                       help="worker processes (default 1: waitress in this process); N > 1 "
-                            "serves with granian, one state shared through SQLite, so a load "
-                            "test can use every core")
+    serve.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                       help="worker processes, one state for all (default: one per core, "
+                            f"{os.cpu_count() or 1} here)")
     _controls(serve)
-    serve.add_argument("--state-file", default=None,
-                       help="keep the whole state in this JSON file: loaded at start, written "
-                            "(atomically) after changes and on shutdown, SIGTERM included")
-    serve.add_argument("--state-file-debounce", type=float, default=DEFAULTS.state_file_debounce,
-                       metavar="SECONDS",
-                       help="wait this long after a change before writing the state file "
-                            f"(default {DEFAULTS.state_file_debounce}; raise it for big states)")
+    state = serve.add_mutually_exclusive_group()
+    state.add_argument("--state-file", default=None, metavar="PATH",
+                       help="keep the state in this SQLite database: every acknowledged write "
+                            "survives a crash, and a restart resumes it (default: a temporary "
+                            "database, removed at exit)")
+    state.add_argument("--state-url", default=None, metavar="URL",
+                       help="share the state with every replica on this PostgreSQL database, "
+                            f"postgresql://user:password@host:port/dbname (or ${STATE_URL_ENV})")
     serve.add_argument("--cors-origin", action="append", dest="cors_origins", default=None,
                        help="allow browser clients from this origin (repeatable; '*' for any)")
     serve.add_argument("--upload-storage-mb", type=int, default=None,
@@ -138,43 +146,36 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import waitress
+    from mock_server.app import SERVICES, body_limit, create_app
+    from mock_server.rsgi import RsgiBridge
+    from mock_server.state.engine import StateUnavailable
+    from mock_server.workers import PortBusy, check_port_free, serve_workers
 
-    from mock_server.app import create_app
-    from mock_server.controls.install import EXTENSION
-    from mock_server.state.state_file import StateFileError, on_termination
-
+    if args.workers < 1:
+        print("mock-server: --workers must be at least 1", file=sys.stderr)
+        return 2
     settings = Settings.from_environment(
         seed=args.seed, events=args.events, api_keys=args.api_keys,
         token_secret=args.token_secret,
         verify_token_signature=not args.accept_unverified_tokens,
         validate_responses=not args.no_response_validation,
         admin_key=args.admin_key, admin_enabled=not args.no_admin,
-        journal_size=args.journal_size, state_file=args.state_file,
-        state_file_debounce=args.state_file_debounce,
-        cors_origins=tuple(args.cors_origins or ()),
+        journal_size=args.journal_size, state_engine="sqlite", state_file=args.state_file,
+        state_url=args.state_url, cors_origins=tuple(args.cors_origins or ()),
         upload_storage_bytes=None if args.upload_storage_mb is None
         else args.upload_storage_mb * 2**20,
     )
     _access_log(args.access_log)
-    shared_dir = None
-    if args.workers > 1:
-        if args.state_file:
-            print("mock-server: --state-file works with one worker only", file=sys.stderr)
-            return 2
-        import dataclasses
-        import tempfile
-
-        # mkdtemp, not TemporaryDirectory: a worker exits through the same stack and its
-        # atexit finalizers, and must not delete the database the others still use.
-        shared_dir = tempfile.mkdtemp(prefix="mock-server-")
-        settings = dataclasses.replace(settings, shared_state=f"{shared_dir}/state.sqlite")
     try:
+        check_port_free(args.host, args.port)
         app = create_app(settings)
-    except StateFileError as exc:
-        print(f"mock-server: {exc}", file=sys.stderr)
+    except PortBusy as exc:
+        print(f"mock-server: cannot listen: {exc}", file=sys.stderr)
         return 2
-    state_file = app.extensions[EXTENSION].state_file
+    except (StateUnavailable, ValueError) as exc:
+        print(f"mock-server: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 2
+    services = app.extensions[SERVICES]
     base = f"http://{args.host}:{args.port}"
     print(f"mock-server: Sport Activities API at {base}/activities/v1/events", flush=True)
     print(f"mock-server: Sports Tracking Data API at {base}/sportstrackingdata/v2/activities")
@@ -185,34 +186,21 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.admin_enabled:
         print(f"mock-server: admin API at {base}/__admin/ (X-Admin-Key; spec at "
               f"{base}/__admin/openapi.yaml)")
-    if state_file is not None:
-        print(f"mock-server: state file {state_file.path}")
-        on_termination(state_file.close)
-    print("mock-server: ready", flush=True)
-    if shared_dir is not None:
-        from mock_server.workers import serve_workers
-
-        print(f"mock-server: {args.workers} worker processes, state shared through "
-              f"{settings.shared_state}", flush=True)
-        import os
-        import shutil
-
-        parent = os.getpid()
-        try:
-            serve_workers(app, host=args.host, port=args.port, workers=args.workers)
-        finally:
-            if os.getpid() == parent:
-                shutil.rmtree(shared_dir, ignore_errors=True)
-        return 0
-    from mock_server.workers import settle_garbage_collector
-
-    settle_garbage_collector()  # the fixtures live until exit: collections need not walk them
+    print(f"mock-server: state in {services.engine.describe()}, fixtures seed "
+          f"{services.fixture_seed} with {services.fixture_events} events; "
+          f"{args.workers} worker process{'es' * (args.workers > 1)}", flush=True)
+    if (services.fixture_seed, services.fixture_events) != (settings.seed, settings.events):
+        print("mock-server: (the state resumed from its database; --seed and --events apply "
+              "to a new state only)", flush=True)
+    parent = os.getpid()
+    services.engine.before_fork()  # every worker opens its own connections
     try:
-        waitress.serve(app, host=args.host, port=args.port, threads=args.threads,
-                       ident="mock-server", _quiet=True)
+        serve_workers(RsgiBridge(app, body_limit=body_limit), host=args.host, port=args.port,
+                      workers=args.workers,
+                      on_ready=lambda: print("mock-server: ready", flush=True))
     finally:
-        if state_file is not None:
-            state_file.close()
+        if os.getpid() == parent:
+            services.close()
     return 0
 
 
@@ -238,7 +226,6 @@ def _proxy(args: argparse.Namespace) -> int:
     import waitress
 
     from mock_server.controls.proxy import ProxyApp
-    from mock_server.state.state_file import on_termination
 
     routes = {}
     for item in args.route:
@@ -268,6 +255,21 @@ def _proxy(args: argparse.Namespace) -> int:
     finally:
         app.close()
     return 0
+
+
+def on_termination(handler: Callable[[], None]) -> None:
+    """Run ``handler`` on SIGTERM, then leave as on Ctrl-C (waitress shuts down cleanly).
+
+    Must be called from the main thread (Python delivers signals there).
+    """
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        try:
+            handler()
+        finally:
+            raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

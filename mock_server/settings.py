@@ -14,6 +14,7 @@ DEFAULT_TOKEN_SECRET = "mock-server-development-secret-change-me"
 API_KEYS_ENV = "MOCK_SERVER_API_KEYS"  # comma-separated, added to --api-key values
 TOKEN_SECRET_ENV = "MOCK_SERVER_TOKEN_SECRET"
 ADMIN_KEY_ENV = "MOCK_SERVER_ADMIN_KEY"
+STATE_URL_ENV = "MOCK_SERVER_STATE_URL"
 #: The admin API's development key (header ``X-Admin-Key``); change it on a shared mock.
 DEFAULT_ADMIN_KEY = "admin-dev-key"
 
@@ -35,11 +36,12 @@ class Settings:
     journal_body_bytes: int = 16 * 1024  # of each request and response body
     journal_admin: bool = False  # admin requests are left out of the journal by default
     cors_origins: tuple[str, ...] = ()  # none: no CORS headers; "*" allows any origin
+    # Where the state lives (mock_server/state/engines.py): "memory" (one process, the
+    # default of create_app), "sqlite" (a file shared by the workers of one machine: the
+    # state_file, or a temporary one), or PostgreSQL at state_url (replicas on many machines).
+    state_engine: str = "memory"
     state_file: str | None = None
-    state_file_debounce: float = 0.5  # seconds from a change to its write (and at shutdown)
-    # SQLite file through which worker processes share the state (serve --workers N > 1);
-    # None: the state lives in this process only (store_sqlite.py says why and how).
-    shared_state: str | None = None
+    state_url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -70,4 +72,6 @@ class Settings:
             overrides["token_secret"] = os.environ[TOKEN_SECRET_ENV]
         if not overrides.get("admin_key") and os.environ.get(ADMIN_KEY_ENV):
             overrides["admin_key"] = os.environ[ADMIN_KEY_ENV]
+        if not overrides.get("state_url") and os.environ.get(STATE_URL_ENV):
+            overrides["state_url"] = os.environ[STATE_URL_ENV]
         return cls.from_mapping({k: v for k, v in overrides.items() if v is not None})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -12,19 +13,23 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
+from postgres_server import PostgresServer
 
 from mock_server.api.auth import Tokens
 from mock_server.app import CREDENTIALS, create_app
-from mock_server.seed.fixtures import DEFAULT_USER_ID
+from mock_server.seed import DEFAULT_USER_ID
 from mock_server.services import Services
 from mock_server.settings import DEFAULT_API_KEY
+from mock_server.state.engine import MemoryEngine
+from mock_server.state.postgres import PostgresEngine
+from mock_server.state.sqlite import SqliteEngine
 
 ROOT = Path(__file__).resolve().parents[1]
 OTHER_USER_ID = "4c68165b-3869-4c22-8098-a4a429c97509"  # a documented DKTCONNECT user
@@ -36,6 +41,41 @@ settings.register_profile("ci", max_examples=30, deadline=None,
 settings.register_profile("dev", max_examples=50, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the whole run (per xdist worker), stopped at the end."""
+    server = PostgresServer()
+    yield server
+    server.close()
+
+
+ENGINES = ["memory", "sqlite", "postgresql"]
+
+
+@pytest.fixture(params=ENGINES)
+def engine_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Any]]:
+    """Opens engines of one kind on one shared place: call it twice for two processes' view
+    (two engines on one SQLite file or one PostgreSQL database are two replicas)."""
+    opened: list[Any] = []
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres").create_database()
+    path = tmp_path / "state.sqlite"
+
+    def open_one() -> Any:
+        if request.param == "memory":
+            engine: Any = MemoryEngine()
+        elif request.param == "sqlite":
+            engine = SqliteEngine(path, persistent=True)
+        else:
+            engine = PostgresEngine(url)
+        opened.append(engine)
+        return engine
+
+    yield open_one
+    for engine in opened:
+        engine.close()
 
 
 @pytest.fixture
@@ -121,6 +161,7 @@ def start_server(*extra: str, timeout: float = 30.0) -> ServerProcess:
         [sys.executable, "-m", "mock_server", "serve", "--host", "127.0.0.1", "--port",
          str(port), *extra],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,  # its own process group: kill() reaches every worker
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
@@ -137,13 +178,23 @@ def start_server(*extra: str, timeout: float = 30.0) -> ServerProcess:
     raise RuntimeError("mock-server did not answer in time")
 
 
+def kill_server(server: ServerProcess) -> None:
+    """SIGKILL to the server and every worker at once: no shutdown code runs."""
+    try:
+        os.killpg(server.process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    server.process.wait()
+
+
 def stop_server(server: ServerProcess) -> None:
+    """SIGTERM, as docker stop and CI runners send; SIGKILL for whatever is left after 10 s."""
     server.process.terminate()
     try:
         server.process.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
+        pass
+    kill_server(server)  # a worker left behind must not hold the port or the state
 
 
 @dataclass(frozen=True)
@@ -153,13 +204,14 @@ class ServerControl:
 
     start: Callable[..., ServerProcess]
     stop: Callable[[ServerProcess], None]
+    kill: Callable[[ServerProcess], None]
     free_port: Callable[[], int]
     root: Path
 
 
 @pytest.fixture(scope="session")
 def server_control() -> ServerControl:
-    return ServerControl(start_server, stop_server, free_port, ROOT)
+    return ServerControl(start_server, stop_server, kill_server, free_port, ROOT)
 
 
 @pytest.fixture(scope="module")

@@ -30,10 +30,8 @@ else. Admin requests and CORS preflights (`OPTIONS`) are never touched. With no 
 from __future__ import annotations
 
 import fnmatch
-import itertools
 import random
 import re
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,22 +41,26 @@ import orjson
 
 from mock_server.api.shaping import error_body
 from mock_server.controls.cors import cors_headers
-from mock_server.controls.journal import ADMIN_PREFIX, ENV_ERROR, ENV_FAULT, ENV_OPERATION
+from mock_server.controls.journal import (
+    ADMIN_PREFIX,
+    ENV_DEFERRED_LATENCY,
+    ENV_ERROR,
+    ENV_FAULT,
+    ENV_OPERATION,
+)
 from mock_server.openapi.matching import OperationMatch, OperationMatcher
 from mock_server.openapi.spec import Operation, Spec
-
-try:  # waitress closes the connection without a response when a task raises this
-    from waitress.channel import ClientDisconnected as _ServerCloses
-except ImportError:  # pragma: no cover - waitress is a dependency
-    _ServerCloses = ConnectionAbortedError  # type: ignore[misc,assignment]
+from mock_server.state.engine import Engine
+from mock_server.state.replica import Change, Replica
 
 FAULT_KINDS = ("status", "latency", "drop")
 MAX_LATENCY_MS = 120_000
 JSON = "application/json"
 
 
-class ConnectionDropped(_ServerCloses):  # type: ignore[misc,valid-type]
-    """Raised to drop a connection: waitress then closes it without writing anything.
+class ConnectionDropped(Exception):
+    """Raised to drop a connection: the server (``mock_server.rsgi``) then shuts the
+    connection's socket down without writing anything.
 
     Under Flask's test client there is no socket; the exception reaches the test instead.
     """
@@ -196,47 +198,85 @@ class FaultRule:
         return body
 
 
+def _spec(rule: FaultRule) -> dict[str, Any]:
+    """What ``FaultRules._parse`` reads back into the same rule (the log keeps this)."""
+    return {key: value for key, value in rule.to_json().items()
+            if key not in ("id", "remaining", "hits") and value is not None}
+
+
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 class FaultRules:
-    """The active rules, in the order they were added; thread-safe."""
+    """The active rules, in the order they were added: one set for the whole fleet.
 
-    def __init__(self, answers: SpecAnswers, *, rng: random.Random | None = None) -> None:
+    Adding, removing and clearing are changes in the replicated state (``state.replica``),
+    so every worker and replica applies the same rules with the same ids; a rule's hits are
+    counted by the engine, atomically, so a rule with ``count: N`` fires N times fleet-wide.
+    """
+
+    def __init__(self, answers: SpecAnswers, replica: Replica, engine: Engine, *,
+                 rng: random.Random | None = None) -> None:
         self.answers = answers
+        self._replica = replica
+        self._engine = engine
         self._rules: tuple[FaultRule, ...] = ()
-        self._lock = threading.Lock()
-        self._ids = itertools.count(1)
+        self._next_id = 1
         self._random = (rng or random.Random()).random
+        replica.register({
+            "fault_add": self._apply_add,
+            "fault_remove": lambda body: self._apply_remove(body["id"]),
+            "faults_clear": lambda body: self._apply_remove(None),
+        })
 
     @property
     def active(self) -> tuple[FaultRule, ...]:
+        """The rules, read on every request (a tuple replaced whole, so no lock)."""
         return self._rules
+
+    def listed(self) -> tuple[FaultRule, ...]:
+        """The rules with their fleet-wide hit counts, for the admin API."""
+        rules = self._rules
+        hits = self._engine.counter_values([rule.id for rule in rules])
+        for rule in rules:
+            rule.hits = hits.get(rule.id, rule.hits)
+        return rules
 
     def add(self, spec: Any) -> FaultRule:
         """Validate a rule given as JSON data and add it; ``FaultInvalid`` lists every problem."""
         rule = self._parse(spec)
-        with self._lock:
-            rule.id = f"f{next(self._ids)}"
-            self._rules = (*self._rules, rule)
-        return rule
+        with self._replica.writing():
+            rule.id = f"f{self._next_id}"
+            self._replica.commit([Change("fault_add", {"id": rule.id, "spec": _spec(rule)})])
+        return self.get(rule.id) or rule
 
     def get(self, rule_id: str) -> FaultRule | None:
-        return next((r for r in self._rules if r.id == rule_id), None)
+        return next((r for r in self.listed() if r.id == rule_id), None)
 
     def remove(self, rule_id: str) -> bool:
-        with self._lock:
-            kept = tuple(r for r in self._rules if r.id != rule_id)
-            removed = len(kept) != len(self._rules)
-            self._rules = kept
-        return removed
+        with self._replica.writing():
+            if not any(r.id == rule_id for r in self._rules):
+                return False
+            self._replica.commit([Change("fault_remove", {"id": rule_id})])
+        return True
 
     def clear(self) -> int:
-        with self._lock:
+        with self._replica.writing():
             count = len(self._rules)
-            self._rules = ()
+            if count:
+                self._replica.commit([Change("faults_clear", {})])
         return count
+
+    def _apply_add(self, body: Mapping[str, Any]) -> None:
+        rule = self._parse(body["spec"])
+        rule.id = body["id"]
+        self._rules = (*self._rules, rule)
+        self._next_id = max(self._next_id, int(rule.id[1:]) + 1)
+
+    def _apply_remove(self, rule_id: str | None) -> None:
+        self._rules = () if rule_id is None else tuple(
+            r for r in self._rules if r.id != rule_id)
 
     def pick(self, method: str, path: str, environ: Mapping[str, Any],
              operation_id: str | None) -> tuple[float, FaultRule | None, list[str]]:
@@ -251,10 +291,9 @@ class FaultRules:
                 continue
             if rule.probability < 1.0 and self._random() >= rule.probability:
                 continue
-            with self._lock:
-                if rule.count is not None and rule.hits >= rule.count:
-                    continue
-                rule.hits += 1
+            if not self._engine.counter_take(rule.id, rule.count):
+                continue  # a counted rule spent, fleet-wide
+            rule.hits += 1  # this process's view; ``listed`` reads the fleet's
             fired.append(rule.describe())
             if rule.kind == "latency" and rule.latency_ms is not None:
                 low, high = rule.latency_ms
@@ -385,7 +424,9 @@ class FaultMiddleware:
                 method, path, environ, None if operation is None else operation.operation_id)
             if fired:
                 environ[ENV_FAULT] = "; ".join(fired)
-            if delay:
+            if delay and ENV_DEFERRED_LATENCY in environ:
+                environ[ENV_DEFERRED_LATENCY] += delay / 1000
+            elif delay:
                 self.sleep(delay / 1000)
             if rule is not None and rule.kind == "drop":
                 environ[ENV_ERROR] = f"connection dropped ({rule.describe()})"

@@ -1,11 +1,11 @@
-"""Wires the test-engineer controls around an app: admin API, journal, faults, CORS, state file.
+"""Wires the test-engineer controls around an app: admin API, journal, faults, CORS.
 
 Kept out of `app.py` so the request pipeline stays readable there; `create_app` calls
 ``install_controls`` once, last. The WSGI layers, outermost first:
 
     JournalMiddleware   records what the client saw (injected faults included), access log
+    FreshState          the state caught up with every committed change (503 if it cannot be)
     FaultMiddleware     fault rules and `Prefer` overrides, before anything else runs
-    StateFile marking   marks the state dirty after a request that may change it (--state-file)
     DocumentedCurlUpload, Flask (routing, auth, validation, handlers, admin blueprint, CORS)
 """
 
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from flask import Flask, request
 
 from mock_server.api.auth import Credentials
+from mock_server.api.freshness import HEALTH_PATH, FreshState
 from mock_server.controls.admin.blueprint import admin_blueprint
 from mock_server.controls.admin.fault_routes import add_fault_routes
 from mock_server.controls.admin.journal_routes import add_journal_routes
@@ -32,7 +33,7 @@ from mock_server.openapi.matching import OperationMatcher
 from mock_server.openapi.spec import Spec
 from mock_server.services import Services
 from mock_server.settings import Settings
-from mock_server.state.state_file import StateFile
+from mock_server.state.engines import open_journal
 
 EXTENSION = "mock_server.controls"
 
@@ -44,7 +45,6 @@ class Controls:
     journal: Journal
     faults: FaultRules
     matcher: OperationMatcher
-    state_file: StateFile | None
 
 
 def init_cors(app: Flask, origins: Sequence[str]) -> None:
@@ -62,8 +62,9 @@ def init_cors(app: Flask, origins: Sequence[str]) -> None:
 def install_controls(app: Flask, settings: Settings, spec: Spec, services: Services,
                      credentials: Credentials) -> Controls:
     matcher = OperationMatcher(spec.operations.values())
-    journal = Journal(settings.journal_size, settings.journal_body_bytes, matcher)
-    faults = FaultRules(SpecAnswers(spec))
+    journal = Journal(open_journal(services.engine, settings.journal_size),
+                      settings.journal_body_bytes, matcher)
+    faults = FaultRules(SpecAnswers(spec), services.replica, services.engine)
     if settings.admin_enabled:
         admin = admin_blueprint(settings.admin_key)
         add_journal_routes(admin, journal)
@@ -80,18 +81,12 @@ def install_controls(app: Flask, settings: Settings, spec: Spec, services: Servi
         if request.url_rule is not None:
             request.environ[ENV_ROUTED] = True
 
-    wsgi = app.wsgi_app
-    state_file = None
-    if settings.state_file:
-        state_file = StateFile(settings.state_file, services,
-                               debounce=settings.state_file_debounce)
-        state_file.load()
-        wsgi = state_file.middleware(wsgi)
-        state_file.start()
-    wsgi = FaultMiddleware(wsgi, faults, matcher=matcher, cors_origins=settings.cors_origins)
-    wsgi = JournalMiddleware(wsgi, journal,
-                             skip_prefix=None if settings.journal_admin else ADMIN_PREFIX)
+    wsgi = FaultMiddleware(app.wsgi_app, faults, matcher=matcher,
+                           cors_origins=settings.cors_origins)
+    wsgi = FreshState(wsgi, services)  # the state caught up before faults and handlers
+    skipped = (HEALTH_PATH,) if settings.journal_admin else (ADMIN_PREFIX, HEALTH_PATH)
+    wsgi = JournalMiddleware(wsgi, journal, skip_prefix=skipped)
     app.wsgi_app = wsgi  # type: ignore[method-assign]
-    controls = Controls(journal, faults, matcher, state_file)
+    controls = Controls(journal, faults, matcher)
     app.extensions[EXTENSION] = controls
     return controls

@@ -7,34 +7,30 @@ headers with secrets masked, up to ``body_limit`` bytes of each body, the status
 headers, the timing, the operation the request matched and, behind the validation proxy, the
 contract violations found. The same layer writes the structured access log line.
 
-Memory is bounded: a ``deque`` of ``size`` exchanges (the oldest go first) plus a second one for
-requests that matched no operation, so a flood of good traffic cannot push the misses out; their
-nearest operation (``OperationMatcher.nearest``) is computed when someone reads them, never while
-serving. Recording costs a (cached) operation match, a C-speed copy of the environ, a few
-attribute writes and one lock: about 7 us a request with the fault layer, measured. Headers
-are picked out and masked, and bodies decoded, only when someone reads the journal.
+The exchanges live in the state's journal store (``state.journal``): this process's memory, or
+the database every worker and replica shares, so a query through any of them sees what all of
+them answered. Only the last ``size`` exchanges are kept, plus apart the last ``size`` that
+matched no operation; their nearest operation (``OperationMatcher.nearest``) is computed when
+someone reads them, never while serving. Recording costs a (cached) operation match, a copy of
+the environ and a list append on the request's thread; the exchange is encoded (headers named
+and masked, bodies cut) off it, by the store's flusher.
 """
 
 from __future__ import annotations
 
-import base64
 import fnmatch
 import itertools
 import logging
 import re
-import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs
-
-import orjson
 
 from mock_server.api.wsgi_input import replay_input
-from mock_server.openapi.matching import NearMiss, OperationMatch, OperationMatcher
+from mock_server.controls.exchange import Exchange, access_line, decode, encode
+from mock_server.openapi.matching import OperationMatch, OperationMatcher
+from mock_server.state.journal import JournalRecord, JournalStore
 
 #: What an inner layer finds in the WSGI environ (and may add to it).
 ENV_OPERATION = "mock_server.operation"  # OperationMatch | None, set by the journal
@@ -43,125 +39,15 @@ ENV_FAULT = "mock_server.fault"  # str, set by the fault layer when it changed t
 ENV_VIOLATIONS = "mock_server.violations"  # list of dicts, set by the validation proxy
 ENV_ERROR = "mock_server.error"  # str, why there is no normal response
 ENV_ROUTED = "mock_server.routed"  # True when the app matched a route of its own
+#: Set by a server that waits asynchronously (``mock_server.rsgi``): a latency fault adds its
+#: seconds here instead of blocking, and the server waits before it answers.
+ENV_DEFERRED_LATENCY = "mock_server.deferred_latency"
 
-MASK = "****"
-#: Request headers whose values never appear in the journal or the access log.
-SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "x-admin-key",
-                            "cookie"})
-SECRET_RESPONSE_HEADERS = frozenset({"set-cookie"})
 DEFAULT_SIZE = 1000
 DEFAULT_BODY_LIMIT = 16 * 1024
 ADMIN_PREFIX = "/__admin"
-_TEXTUAL = re.compile(r"json|text/|xml|x-www-form-urlencoded|javascript|yaml", re.IGNORECASE)
 
 access_log = logging.getLogger("mock_server.access")
-
-
-def mask_header(name: str, value: str) -> str:
-    """``Bearer ****`` for a bearer token, ``****`` for any other secret header."""
-    lowered = name.lower()
-    if lowered not in SECRET_HEADERS and lowered not in SECRET_RESPONSE_HEADERS:
-        return value
-    scheme, _, rest = value.partition(" ")
-    if lowered in ("authorization", "proxy-authorization") and rest:
-        return f"{scheme} {MASK}"
-    return MASK
-
-
-class Exchange:
-    """One request and its response. Mutable until the response body has been sent."""
-
-    __slots__ = (
-        "id", "request_id", "started", "method", "path", "query_string", "request_headers",
-        "request_body", "request_size", "operation_id", "path_values", "unmatched", "status",
-        "response_headers", "response_body", "response_size", "duration_ms", "fault", "error",
-        "violations", "complete", "_near_miss",
-    )
-
-    def __init__(self) -> None:
-        self.id = 0
-        self.request_id = ""
-        self.started = 0.0
-        self.method = ""
-        self.path = ""
-        self.query_string = ""
-        self.request_headers: dict[str, Any] = {}  # the request's environ (see _request_headers)
-        self.request_body = b""
-        self.request_size = 0
-        self.operation_id: str | None = None
-        self.path_values: dict[str, str] | None = None
-        self.unmatched = False
-        self.status: int | None = None
-        self.response_headers: list[tuple[str, str]] = []
-        self.response_body = b""
-        self.response_size = 0
-        self.duration_ms = 0.0
-        self.fault: str | None = None
-        self.error: str | None = None
-        self.violations: list[dict[str, Any]] = []
-        self.complete = False
-        self._near_miss: NearMiss | None = None
-
-    def near_miss(self, matcher: OperationMatcher | None) -> NearMiss | None:
-        if self._near_miss is None and self.unmatched and matcher is not None:
-            self._near_miss = matcher.nearest(self.method, self.path)
-        return self._near_miss
-
-    def to_json(self, matcher: OperationMatcher | None = None) -> dict[str, Any]:
-        request_type = self.request_headers.get("CONTENT_TYPE") or None
-        response_type = _header(self.response_headers, "content-type")
-        body: dict[str, Any] = {
-            "id": self.id,
-            "request_id": self.request_id,
-            "time": datetime.fromtimestamp(self.started, UTC).isoformat(timespec="milliseconds")
-                    .replace("+00:00", "Z"),
-            "operationId": self.operation_id,
-            "request": {
-                "method": self.method,
-                "path": self.path,
-                "query_string": self.query_string,
-                "query": parse_qs(self.query_string, keep_blank_values=True),
-                "headers": {name: mask_header(name, value) for name, value in
-                            ((_header_name(key), value)
-                             for key, value in _header_items(self.request_headers))},
-                **_body_fields(self.request_body, self.request_size, request_type),
-            },
-            "response": None if self.status is None else {
-                "status": self.status,
-                "headers": {name: mask_header(name, value)
-                            for name, value in self.response_headers},
-                **_body_fields(self.response_body, self.response_size, response_type),
-            },
-            "duration_ms": round(self.duration_ms, 3),
-            "fault": self.fault,
-            "error": self.error,
-            "complete": self.complete,
-        }
-        if self.violations:
-            body["violations"] = list(self.violations)
-        if self.unmatched:
-            miss = self.near_miss(matcher)
-            body["nearest"] = None if miss is None else miss.to_json()
-        return body
-
-
-def _header(headers: list[tuple[str, str]], wanted: str) -> str | None:
-    for name, value in headers:
-        if name.lower() == wanted:
-            return value
-    return None
-
-
-def _body_fields(data: bytes, size: int, content_type: str | None) -> dict[str, Any]:
-    fields: dict[str, Any] = {"body_size": size, "body_truncated": size > len(data)}
-    if not data:
-        fields["body"] = None if size == 0 else ""
-    elif content_type is None or _TEXTUAL.search(content_type):
-        fields["body"] = data.decode("utf-8", errors="replace")
-    else:
-        fields["body"] = None
-        fields["body_base64"] = base64.b64encode(data).decode("ascii")
-    return fields
 
 
 @dataclass(frozen=True)
@@ -197,7 +83,7 @@ class JournalFilter:
             violating=_flag(args, "violating"),
         )
 
-    def compile(self) -> Callable[[Exchange], bool]:
+    def compile(self) -> Callable[[JournalRecord], bool]:
         path_test: Callable[[str], bool] | None = None
         if self.path is not None:
             if any(c in self.path for c in "*?["):
@@ -214,7 +100,7 @@ class JournalFilter:
                 code = int(self.status)
                 status_test = code.__eq__
 
-        def accepts(ex: Exchange) -> bool:
+        def accepts(ex: JournalRecord) -> bool:
             return not (
                 (path_test is not None and not path_test(ex.path))
                 or (self.method is not None and ex.method != self.method)
@@ -222,8 +108,8 @@ class JournalFilter:
                 or (self.operation_id is not None and ex.operation_id != self.operation_id)
                 or (self.since is not None and ex.id <= self.since)
                 or (self.unmatched is not None and ex.unmatched != self.unmatched)
-                or (self.faulted is not None and (ex.fault is not None) != self.faulted)
-                or (self.violating is not None and bool(ex.violations) != self.violating)
+                or (self.faulted is not None and ex.faulted != self.faulted)
+                or (self.violating is not None and ex.violating != self.violating)
             )
 
         return accepts
@@ -241,64 +127,43 @@ def _flag(args: Mapping[str, str], name: str) -> bool | None:
 
 
 class Journal:
-    """A bounded, thread-safe record of exchanges, in arrival order."""
+    """The journal of the whole fleet, over the store the engine gives (``state.journal``)."""
 
-    def __init__(self, size: int = DEFAULT_SIZE, body_limit: int = DEFAULT_BODY_LIMIT,
+    def __init__(self, store: JournalStore, body_limit: int = DEFAULT_BODY_LIMIT,
                  matcher: OperationMatcher | None = None) -> None:
-        if size < 0 or body_limit < 0:
-            raise ValueError("journal size and body limit must be >= 0")
-        self.size = size
+        if body_limit < 0:
+            raise ValueError("journal body limit must be >= 0")
+        self.store = store
+        self.size = store.size
         self.body_limit = body_limit
         self.matcher = matcher
-        self._lock = threading.Lock()
-        self._exchanges: deque[Exchange] = deque(maxlen=size)
-        self._unmatched: deque[Exchange] = deque(maxlen=size)
-        self._ids = itertools.count(1)
-        self._recorded = 0
 
     def record(self, exchange: Exchange) -> None:
-        if self.size == 0:
-            return
-        with self._lock:
-            exchange.id = next(self._ids)
-            self._recorded += 1
-            self._exchanges.append(exchange)
-            if exchange.unmatched:
-                self._unmatched.append(exchange)
+        if self.size:
+            limit = self.body_limit
+            self.store.record(lambda: encode(exchange, limit))
+
+    def _matching(self, criteria: JournalFilter) -> list[JournalRecord]:
+        accepts = criteria.compile()
+        return [r for r in self.store.index(unmatched=bool(criteria.unmatched)) if accepts(r)]
 
     def select(self, criteria: JournalFilter = JournalFilter(),
                limit: int | None = None) -> list[Exchange]:
         """Matching exchanges, oldest first; ``limit`` keeps the most recent ones."""
-        accepts = criteria.compile()
-        source = self._unmatched if criteria.unmatched else self._exchanges
-        with self._lock:
-            snapshot = list(source)
-        found = [ex for ex in snapshot if accepts(ex)]
+        found = self._matching(criteria)
         if limit is not None and len(found) > limit:
             found = found[len(found) - limit:]
-        return found
+        return [decode(record) for record in self.store.fetch([r.id for r in found])]
 
     def count(self, criteria: JournalFilter = JournalFilter()) -> int:
-        return len(self.select(criteria))
+        return len(self._matching(criteria))
 
     def clear(self) -> int:
         """Forget every exchange; returns how many were kept."""
-        with self._lock:
-            dropped = len(self._exchanges)
-            self._exchanges.clear()
-            self._unmatched.clear()
-            return dropped
+        return self.store.clear()
 
     def stats(self) -> dict[str, int]:
-        with self._lock:
-            return {
-                "size": self.size,
-                "body_limit": self.body_limit,
-                "kept": len(self._exchanges),
-                "unmatched_kept": len(self._unmatched),
-                "recorded": self._recorded,
-                "evicted": self._recorded - len(self._exchanges),
-            }
+        return {**self.store.stats(), "body_limit": self.body_limit}
 
 
 def _read_head(stream: Any, wanted: int) -> bytes:
@@ -324,7 +189,8 @@ class JournalMiddleware:
     """
 
     def __init__(self, app: Callable[..., Iterable[bytes]], journal: Journal, *,
-                 skip_prefix: str | None = ADMIN_PREFIX, add_request_id: bool = True,
+                 skip_prefix: str | tuple[str, ...] | None = ADMIN_PREFIX,
+                 add_request_id: bool = True,
                  logger: logging.Logger = access_log) -> None:
         self.app = app
         self.journal = journal
@@ -400,7 +266,9 @@ class JournalMiddleware:
 
     def _finish(self, exchange: Exchange, environ: dict[str, Any],
                 match: OperationMatch | None, clock: float, record: bool) -> None:
-        exchange.duration_ms = (time.perf_counter() - clock) * 1000
+        # A server that waits asynchronously adds a latency fault's wait after this layer.
+        deferred = environ.get(ENV_DEFERRED_LATENCY) or 0.0
+        exchange.duration_ms = (time.perf_counter() - clock + deferred) * 1000
         exchange.complete = exchange.error is None
         exchange.fault = environ.get(ENV_FAULT)
         exchange.violations = environ.get(ENV_VIOLATIONS) or []
@@ -450,24 +318,3 @@ def _header_name(key: str) -> str:
     return (key[5:] if key[:5] == "HTTP_" else key).replace("_", "-").title()
 
 
-def access_line(exchange: Exchange) -> str:
-    """The access log line of an exchange: one JSON object, secrets never included."""
-    line: dict[str, Any] = {
-        "time": datetime.fromtimestamp(exchange.started, UTC).isoformat(timespec="milliseconds")
-                .replace("+00:00", "Z"),
-        "request_id": exchange.request_id,
-        "method": exchange.method,
-        "path": exchange.path,
-        "query": exchange.query_string or None,
-        "status": exchange.status,
-        "duration_ms": round(exchange.duration_ms, 3),
-        "bytes": exchange.response_size,
-        "operationId": exchange.operation_id,
-    }
-    if exchange.fault:
-        line["fault"] = exchange.fault
-    if exchange.error:
-        line["error"] = exchange.error
-    if exchange.violations:
-        line["violations"] = len(exchange.violations)
-    return orjson.dumps(line).decode()

@@ -47,6 +47,7 @@ from mock_server.openapi.matching import OperationMatch, OperationMatcher
 from mock_server.openapi.spec import Operation, load_spec
 from mock_server.openapi.validation import OperationValidator, RequestInvalid, compile_validators
 from mock_server.state.files import DebouncedWriter, atomic_write
+from mock_server.state.journal import MemoryJournal
 
 VIOLATIONS_HEADER = "X-Contract-Violations"
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
@@ -346,7 +347,7 @@ class ProxyApp:
         self.proxy = ContractProxy(upstream, routes=routes, report=self.report,
                                    spec_path=spec_path, timeout=timeout,
                                    on_exchange=self.writer.touch if self.writer else None)
-        self.journal = Journal(journal_size, matcher=self.proxy.matcher)
+        self.journal = Journal(MemoryJournal(journal_size), matcher=self.proxy.matcher)
         self.journaled = JournalMiddleware(self.proxy, self.journal, skip_prefix=None,
                                            add_request_id=False)
         self.admin: Flask | None = None

@@ -105,6 +105,12 @@ class SteerableClock:
             return frozen_at
         return self._wall() + offset
 
+    def copy(self) -> SteerableClock:
+        """A clock on the same wall in the same mode: a scratch copy to compute a change on."""
+        twin = SteerableClock(self._wall)
+        twin._mode = self._mode
+        return twin
+
     @property
     def frozen(self) -> bool:
         return self._mode[1] is not None

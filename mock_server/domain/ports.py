@@ -7,18 +7,20 @@ and machines through SQLite or PostgreSQL).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from mock_server.domain.activities.catalog import ListCriteria
 from mock_server.domain.activities.models import Event, Subscription, User
 
+if TYPE_CHECKING:
+    from mock_server.domain.tracking.activities import TrackingActivity
+
 
 class Fixtures(Protocol):
-    """What a store is built from (``mock_server.data.FixtureSet`` satisfies it)."""
+    """What a store is built from (``mock_server.seed.FixtureSet`` satisfies it)."""
 
     @property
     def users(self) -> Sequence[User]: ...
@@ -31,12 +33,16 @@ class Fixtures(Protocol):
 
 
 class Store(Protocol):
-    """The operations the domain needs. Callers hold ``transaction()`` for compound work."""
+    """The Sport Activities state the domain needs.
 
-    @property
-    def lock(self) -> threading.RLock: ...
+    ``transaction()`` is a check-then-act unit: it holds the fleet-wide write lock (every
+    process, every machine), sees the newest state, and may contain one write. ``snapshot()``
+    is for consistent reads only and takes no fleet-wide lock.
+    """
 
     def transaction(self) -> AbstractContextManager[Any]: ...
+
+    def snapshot(self) -> AbstractContextManager[Any]: ...
 
     def get_user(self, user_id: str) -> User | None: ...
 
@@ -74,8 +80,48 @@ class Store(Protocol):
 
     def remove_subscription(self, event_id: int, user_id: str) -> Subscription | None: ...
 
-    def reset(self) -> None: ...
+    def export_state(self) -> dict[str, Any]: ...
+
+
+class ActivityStore(Protocol):
+    """The tracking activities and their thumbnail history; reads hand out copies."""
+
+    def transaction(self) -> AbstractContextManager[Any]: ...
+
+    def get(self, token: str) -> TrackingActivity | None: ...
+
+    def of_user(self, user_id: str) -> list[TrackingActivity]: ...
+
+    def count(self) -> int: ...
+
+    def history(self, token: str) -> list[str]: ...
+
+    def put(self, activity: TrackingActivity, history: list[str]) -> None: ...
+
+    def delete(self, token: str) -> None: ...
 
     def export_state(self) -> dict[str, Any]: ...
 
-    def import_state(self, state: Mapping[str, Any]) -> None: ...
+
+@runtime_checkable
+class BlobStore(Protocol):
+    """Where uploaded bytes live, content-addressed; the HTTP layer depends on this."""
+
+    max_total_bytes: int
+
+    def put(self, data: bytes, content_type: str) -> str:
+        """Store ``data`` (once) and return its SHA-1 hex digest; 507 when storage is full."""
+        ...
+
+    def get(self, digest: str) -> tuple[bytes, str] | None:
+        """The bytes and content type stored under ``digest``, or ``None``."""
+        ...
+
+    def __len__(self) -> int: ...
+
+    @property
+    def total_bytes(self) -> int: ...
+
+    def export_state(self) -> dict[str, Any]:
+        """A JSON-serialisable snapshot (``domain.tracking.blobs.blobs_to_snapshot``)."""
+        ...

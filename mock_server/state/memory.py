@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -201,6 +201,8 @@ class InMemoryStore:
         with self._lock:
             yield self
 
+    snapshot = transaction  # one process: consistent reads take the same lock
+
     # -- users -------------------------------------------------------------------------------
 
     def get_user(self, user_id: str) -> User | None:
@@ -216,7 +218,13 @@ class InMemoryStore:
     def add_user(self, user: User) -> None:
         """Register a user; ``ValueError`` if the id or (type, external_id) is taken."""
         with self._lock:
-            self._state.load_user(user)
+            self.plan_add_user(user)()
+
+    def plan_add_user(self, user: User) -> Callable[[], None]:
+        key = (user.type, user.external_id)
+        if user.id in self._state.users or key in self._state.users_by_external_id:
+            raise ValueError(f"duplicate user {user.id} / {key}")
+        return lambda: self._state.load_user(user)
 
     # -- events ------------------------------------------------------------------------------
 
@@ -261,38 +269,52 @@ class InMemoryStore:
 
     def add_event(self, event: Event) -> Event:
         """Store a new event under the next free id (``event.id`` is ignored); return it."""
+        with self._lock:
+            return self.plan_add_event(event)[1]()
+
+    def plan_add_event(self, event: Event) -> tuple[Event, Callable[[], Event]]:
+        """The event as it will be stored (its id is the next free one), and the plan."""
         if event.places_taken != 0:
             raise ValueError("a new event has no subscriptions")
-        with self._lock:
-            state = self._state
-            owner = state.users.get(event.owner.id)
-            if owner is None:
-                raise ValueError(f"unknown owner {event.owner.id}")
-            # The stored user object, so every event of an owner shares one record.
-            stored = replace(event, id=state.next_event_id, owner=owner)
-            state.load_event(stored)
+        state = self._state
+        owner = state.users.get(event.owner.id)
+        if owner is None:
+            raise ValueError(f"unknown owner {event.owner.id}")
+        # The stored user object, so every event of an owner shares one record.
+        stored = replace(event, id=state.next_event_id, owner=owner)
+
+        def apply() -> Event:
+            self._state.load_event(stored)
             return stored
+
+        return stored, apply
 
     def replace_event(self, event: Event) -> Event:
         """Swap in a new version of an existing event (same id, owner and places taken)."""
         with self._lock:
+            return self.plan_replace_event(event)()
+
+    def plan_replace_event(self, event: Event) -> Callable[[], Event]:
+        current = self._state.events.get(event.id)
+        if current is None:
+            raise ValueError(f"unknown event {event.id}")
+        if event.owner.id != current.owner.id:
+            raise ValueError("the owner of an event cannot change")
+        if event.places_taken != current.places_taken:
+            raise ValueError("places_taken is maintained by the store")
+        if event.slots_limit < event.places_taken:
+            raise ValueError("capacity below the places already taken")
+
+        def apply() -> Event:
             state = self._state
-            current = state.events.get(event.id)
-            if current is None:
-                raise ValueError(f"unknown event {event.id}")
-            if event.owner.id != current.owner.id:
-                raise ValueError("the owner of an event cannot change")
-            if event.places_taken != current.places_taken:
-                raise ValueError("places_taken is maintained by the store")
-            if event.slots_limit < event.places_taken:
-                raise ValueError("capacity below the places already taken")
             if (event.latitude, event.longitude) != (current.latitude, current.longitude):
-                state.geo.move(
-                    event.id, current.latitude, current.longitude, event.latitude, event.longitude
-                )
+                state.geo.move(event.id, current.latitude, current.longitude, event.latitude,
+                               event.longitude)
             state.events[event.id] = event
             state.catalog.put(event, current)
             return event
+
+        return apply
 
     # -- subscriptions -----------------------------------------------------------------------
 
@@ -314,42 +336,55 @@ class InMemoryStore:
         A replaced subscription keeps its position in the subscription order.
         """
         with self._lock:
+            return self.plan_put_subscription(event_id, subscription)()
+
+    def plan_put_subscription(self, event_id: int,
+                              subscription: Subscription) -> Callable[[], Event]:
+        state = self._state
+        event = state.events.get(event_id)
+        if event is None:
+            raise ValueError(f"unknown event {event_id}")
+        if subscription.user_id not in state.users:
+            raise ValueError(f"unknown user {subscription.user_id}")
+        subs = state.subscriptions.get(event_id, ())
+        position = next(
+            (i for i, sub in enumerate(subs) if sub.user_id == subscription.user_id), None
+        )
+        previous = subs[position].places if position is not None else 0
+        taken = event.places_taken - previous + subscription.places
+        if not 0 <= taken <= event.slots_limit:
+            raise ValueError(f"event {event_id} would have {taken} of {event.slots_limit}")
+        if position is None:
+            changed = (*subs, subscription)
+        else:
+            changed = (*subs[:position], subscription, *subs[position + 1:])
+        updated = replace(event, places_taken=taken)
+
+        def apply() -> Event:
             state = self._state
-            event = state.events.get(event_id)
-            if event is None:
-                raise ValueError(f"unknown event {event_id}")
-            if subscription.user_id not in state.users:
-                raise ValueError(f"unknown user {subscription.user_id}")
-            subs = state.subscriptions.get(event_id, ())
-            position = next(
-                (i for i, sub in enumerate(subs) if sub.user_id == subscription.user_id), None
-            )
-            previous = subs[position].places if position is not None else 0
-            taken = event.places_taken - previous + subscription.places
-            if not 0 <= taken <= event.slots_limit:
-                raise ValueError(f"event {event_id} would have {taken} of {event.slots_limit}")
-            if position is None:
-                state.subscriptions[event_id] = (*subs, subscription)
-            else:
-                state.subscriptions[event_id] = (
-                    *subs[:position],
-                    subscription,
-                    *subs[position + 1 :],
-                )
+            state.subscriptions[event_id] = changed
             state.subscribed.setdefault(subscription.user_id, {})[event_id] = None
-            updated = replace(event, places_taken=taken)
             state.events[event_id] = updated
             return updated
+
+        return apply
 
     def remove_subscription(self, event_id: int, user_id: str) -> Subscription | None:
         """Remove a subscription and give its places back; ``None`` if there was none."""
         with self._lock:
+            return self.plan_remove_subscription(event_id, user_id)()
+
+    def plan_remove_subscription(self, event_id: int,
+                                 user_id: str) -> Callable[[], Subscription | None]:
+        """Planning finds nothing to remove: the plan answers ``None`` and changes nothing."""
+        subs = self._state.subscriptions.get(event_id, ())
+        removed = next((sub for sub in subs if sub.user_id == user_id), None)
+        if removed is None:
+            return lambda: None
+        remaining = tuple(sub for sub in subs if sub.user_id != user_id)
+
+        def apply() -> Subscription | None:
             state = self._state
-            subs = state.subscriptions.get(event_id, ())
-            removed = next((sub for sub in subs if sub.user_id == user_id), None)
-            if removed is None:
-                return None
-            remaining = tuple(sub for sub in subs if sub.user_id != user_id)
             if remaining:
                 state.subscriptions[event_id] = remaining
             else:
@@ -360,9 +395,11 @@ class InMemoryStore:
                 if not mine:
                     del state.subscribed[user_id]
             event = state.events[event_id]
-            taken = event.places_taken - removed.places
-            state.events[event_id] = replace(event, places_taken=taken)
+            state.events[event_id] = replace(event, places_taken=event.places_taken
+                                             - removed.places)
             return removed
+
+        return apply
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -390,23 +427,40 @@ class InMemoryStore:
                 ],
             }
 
-    def import_state(self, state: Mapping[str, Any]) -> None:
-        """Replace the whole state with an ``export_state`` document (all or nothing).
+    @staticmethod
+    def read_state(document: Mapping[str, Any]) -> StateDocument:
+        """An ``export_state`` document, checked whole and indexed, ready to ``install``.
 
-        Raises ``RuleViolation`` naming the problem when the document is not a valid state;
-        the current state is untouched in that case. ``reset()`` still returns to the fixtures.
+        Raises ``RuleViolation`` naming the problem when the document is not a valid state.
         """
         try:
             with _gc_paused():
-                fresh = _state_from_document(state)
+                return StateDocument(_state_from_document(document))
         except RuleViolation:
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise RuleViolation(
                 "The state document is invalid.", {"state": [f"{type(exc).__name__}: {exc}"]}
             ) from exc
+
+    def install(self, document: StateDocument) -> None:
+        """Replace the whole state with a read document; ``reset()`` still returns to the
+        fixtures the store was built from."""
         with self._lock:
-            self._state = fresh
+            self._state = document.state
+
+    def import_state(self, state: Mapping[str, Any]) -> None:
+        """Replace the whole state with an ``export_state`` document (all or nothing)."""
+        self.install(self.read_state(state))
+
+
+class StateDocument:
+    """A state document read and checked by ``InMemoryStore.read_state`` (opaque)."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: _State) -> None:
+        self.state = state
 
 
 def _event_id(event: Event) -> int:

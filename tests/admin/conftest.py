@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mock_server.app import create_app
-from mock_server.seed.fixtures import DEFAULT_USER_ID
+from mock_server.seed import DEFAULT_USER_ID
 from mock_server.services import Services
 from mock_server.settings import DEFAULT_API_KEY
 

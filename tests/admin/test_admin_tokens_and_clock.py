@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from mock_server.app import create_app
 from mock_server.domain.clock import VirtualClock
-from mock_server.seed.fixtures import DEFAULT_USER_ID
+from mock_server.seed import DEFAULT_USER_ID
 
 from .conftest import ADMIN, API_KEY, LILLE_QUERY, OTHER_USER_ID
 

@@ -228,7 +228,7 @@ class TestActivities:
         assert "JSON" in response.json["message"]
 
     def test_list_is_paginated_and_only_the_callers(self, client, owner_headers, services):
-        from mock_server.seed.fixtures import DEFAULT_USER_ID
+        from mock_server.seed import DEFAULT_USER_ID
 
         first = client.get(ACTIVITIES, headers=owner_headers).json
         assert all(a["user"] == f"/v2/users/{DEFAULT_USER_ID}" for a in first)

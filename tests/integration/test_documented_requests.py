@@ -18,7 +18,7 @@ import requests
 
 from mock_server.api.auth import Tokens
 from mock_server.domain.clock import SystemClock
-from mock_server.seed.fixtures import DEFAULT_USER_ID, build_fixtures
+from mock_server.seed import DEFAULT_USER_ID, build_fixtures
 from mock_server.settings import DEFAULT_API_KEY, DEFAULT_TOKEN_SECRET
 
 pytestmark = pytest.mark.integration

@@ -12,7 +12,7 @@ from mock_server.domain.activities.catalog import EventCatalog
 from mock_server.domain.activities.events import EventQuery, event_order
 from mock_server.domain.activities.models import CANCELED, PUBLISHED, Event
 from mock_server.domain.geo import haversine_km
-from mock_server.seed.fixtures import FIXTURE_BASE_DATE, build_fixtures
+from mock_server.seed import FIXTURE_BASE_DATE, build_fixtures
 
 FIXTURES = build_fixtures(seed=11, events=3_000)
 NOW = FIXTURE_BASE_DATE

@@ -21,7 +21,7 @@ from mock_server.domain.activities.models import CANCELED, PENDING, PUBLISHED, U
 from mock_server.domain.activities.subscriptions import subscribe
 from mock_server.domain.errors import Forbidden, NotFound, RuleViolation
 from mock_server.domain.geo import haversine_km
-from mock_server.seed.fixtures import DEFAULT_USER_ID, FIXTURE_BASE_DATE, LILLE, build_fixtures
+from mock_server.seed import DEFAULT_USER_ID, FIXTURE_BASE_DATE, LILLE, build_fixtures
 from mock_server.state.memory import InMemoryStore
 
 FIXTURES = build_fixtures(seed=42, events=300)

@@ -24,7 +24,7 @@ from mock_server.domain.activities.models import (
 from mock_server.domain.clock import SystemClock, VirtualClock
 from mock_server.domain.errors import DomainError, Forbidden, NotFound, RuleViolation
 from mock_server.domain.times import format_datetime, parse_datetime
-from mock_server.seed.fixtures import DEFAULT_USER_ID, build_fixtures
+from mock_server.seed import DEFAULT_USER_ID, build_fixtures
 
 FIXTURES = build_fixtures(seed=42, events=20)
 EVENT_KEYS = {

@@ -33,7 +33,7 @@ from mock_server.domain.activities.models import PUBLISHED
 from mock_server.domain.activities.subscriptions import subscribe, unsubscribe, update_subscription
 from mock_server.domain.errors import DomainError
 from mock_server.domain.geo import HALF_CIRCUMFERENCE_KM
-from mock_server.seed.fixtures import FIXTURE_BASE_DATE, LILLE, build_fixtures
+from mock_server.seed import FIXTURE_BASE_DATE, LILLE, build_fixtures
 from mock_server.state.memory import InMemoryStore
 
 FIXTURES = build_fixtures(seed=11, events=12)

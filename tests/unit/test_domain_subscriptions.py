@@ -19,7 +19,7 @@ from mock_server.domain.activities.subscriptions import (
     update_subscription,
 )
 from mock_server.domain.errors import DomainError, Forbidden, NotFound, RuleViolation
-from mock_server.seed.fixtures import DEFAULT_USER_ID, FIXTURE_BASE_DATE, build_fixtures
+from mock_server.seed import DEFAULT_USER_ID, FIXTURE_BASE_DATE, build_fixtures
 from mock_server.state.memory import InMemoryStore
 
 FIXTURES = build_fixtures(seed=42, events=40)

@@ -6,7 +6,7 @@ import pytest
 
 from mock_server.domain.activities.users import find_user, search_by_external_id
 from mock_server.domain.errors import RuleViolation
-from mock_server.seed.fixtures import DEFAULT_USER_ID, build_fixtures
+from mock_server.seed import DEFAULT_USER_ID, build_fixtures
 from mock_server.state.memory import InMemoryStore
 
 STORE = InMemoryStore(build_fixtures(seed=42, events=0))

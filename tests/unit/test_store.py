@@ -12,7 +12,7 @@ from mock_server.domain.activities.events import cancel_event, patch_event
 from mock_server.domain.activities.models import Child, Subscription, User
 from mock_server.domain.activities.subscriptions import subscribe, unsubscribe
 from mock_server.domain.errors import RuleViolation
-from mock_server.seed.fixtures import DEFAULT_USER_ID, FIXTURE_BASE_DATE, build_fixtures
+from mock_server.seed import DEFAULT_USER_ID, FIXTURE_BASE_DATE, build_fixtures
 from mock_server.state.memory import STATE_FORMAT, InMemoryStore
 
 FIXTURES = build_fixtures(seed=3, events=120)
@@ -66,7 +66,8 @@ def test_export_is_json_serialisable_and_round_trips(store: InMemoryStore) -> No
     assert other.events_subscribed_by(JANE_ID) == store.events_subscribed_by(JANE_ID)
 
 
-def test_import_keeps_the_next_id(store: InMemoryStore) -> None:
+def test_import_keeps_the_next_id() -> None:
+    store = InMemoryStore(FIXTURES)  # whole-state lifecycle: the memory store's own
     state = store.export_state()
     state["next_event_id"] = 500
     store.import_state(state)
@@ -75,7 +76,8 @@ def test_import_keeps_the_next_id(store: InMemoryStore) -> None:
     assert store.add_event(replace(first, id=0, places_taken=0)).id == 500
 
 
-def test_reset_returns_to_the_fixtures(store: InMemoryStore) -> None:
+def test_reset_returns_to_the_fixtures() -> None:
+    store = InMemoryStore(FIXTURES)
     initial = store.export_state()
     mutate(store)
     assert store.export_state() != initial
@@ -104,7 +106,8 @@ def test_reset_returns_to_the_fixtures(store: InMemoryStore) -> None:
         lambda s: s["users"].append(dict(s["users"][0])),
     ],
 )
-def test_invalid_import_is_refused_and_changes_nothing(store: InMemoryStore, breakage) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_import_is_refused_and_changes_nothing(breakage) -> None:  # type: ignore[no-untyped-def]
+    store = InMemoryStore(FIXTURES)
     before = store.export_state()
     broken = json.loads(json.dumps(before))
     breakage(broken)
@@ -166,13 +169,13 @@ def test_transaction_is_reentrant_and_exclusive(store: InMemoryStore) -> None:
         with store.transaction():
 
             def work() -> None:
-                store.users()
-                seen.append("worker")
+                with store.transaction():
+                    seen.append("worker")
 
             worker = threading.Thread(target=work)
             worker.start()
             worker.join(timeout=0.2)
-            assert worker.is_alive()  # blocked on the lock we hold
+            assert worker.is_alive()  # another writer waits for the write lock we hold
             seen.append("holder")
     worker.join()
     assert seen == ["holder", "worker"]

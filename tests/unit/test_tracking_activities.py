@@ -16,16 +16,16 @@ from hypothesis import strategies as st
 from mock_server.domain.clock import VirtualClock
 from mock_server.domain.errors import Forbidden, NotFound, RuleViolation
 from mock_server.domain.tracking.activities import (
-    FIXTURE_SPORTS,
     MAX_IMAGES,
     ActivityForbidden,
     ActivityNotFound,
     ActivityRejected,
     TrackingActivities,
-    build_activities,
-    thumbnail_path,
 )
+from mock_server.domain.tracking.paths import thumbnail_path
 from mock_server.domain.tracking.referentials import DATATYPES, activity_label
+from mock_server.seed import FIXTURE_SPORTS, build_activities
+from mock_server.state.memory_tracking import InMemoryActivityStore
 
 USERS = [
     ("820d0aa7013969", 50.741407, 3.237637),  # Lille area, like the documented example
@@ -46,8 +46,8 @@ TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00")
 PHOTO = "https://example.com/2caf4b77b497b64bef1c3ba2b1d0744f25db3ce3"
 
 
-def store(clock: VirtualClock | None = None) -> TrackingActivities:
-    return TrackingActivities.from_fixtures(7, USERS, per_user=4, clock=clock)
+def store(clock: VirtualClock | None = None, per_user: int = 4) -> TrackingActivities:
+    return TrackingActivities(InMemoryActivityStore(build_activities(7, USERS, per_user)), clock)
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -199,7 +199,7 @@ def test_get_of_an_unknown_token_is_not_found_and_of_anothers_is_forbidden() -> 
 
 
 def test_list_is_the_users_own_newest_first_30_per_page() -> None:
-    activities = TrackingActivities.from_fixtures(7, USERS, per_user=70)
+    activities = store(per_user=70)
     user = USERS[1][0]
     pages = [activities.list_for_user(user, page) for page in (1, 2, 3, 4)]
     assert [len(p) for p in pages] == [30, 30, 10, 0]
@@ -339,11 +339,11 @@ def test_reset_returns_to_the_fixtures_and_forgets_the_history() -> None:
     activities = store()
     user = USERS[0][0]
     token = activities.list_for_user(user)[0].id
-    pristine = activities.export_state()
+    pristine = activities.store.export_state()
     activities.update(token, user, images=[PHOTO], thumbnail=PHOTO)
     activities.delete(activities.list_for_user(user)[1].id, user)
-    activities.reset()
-    assert activities.export_state() == pristine
+    activities.store.reset()
+    assert activities.store.export_state() == pristine
     assert activities.thumbnail_history(token) == []
 
 
@@ -352,13 +352,13 @@ def test_export_import_round_trip_through_json() -> None:
     user = USERS[0][0]
     token = source.list_for_user(user)[0].id
     source.update(token, user, images=[PHOTO], thumbnail=PHOTO)
-    snapshot = json.loads(json.dumps(source.export_state()))
-    target = TrackingActivities()
+    snapshot = json.loads(json.dumps(source.store.export_state()))
+    target = InMemoryActivityStore()
     target.import_state(snapshot)
     assert target.export_state() == snapshot
     assert target.get(token) == source.get(token)
-    assert target.thumbnail_history(token) == source.thumbnail_history(token)
-    assert len(target) == len(source) == 12
+    assert target.history(token) == source.thumbnail_history(token)
+    assert target.count() == len(source) == 12
 
 
 @pytest.mark.parametrize(
@@ -371,15 +371,15 @@ def test_export_import_round_trip_through_json() -> None:
 )
 def test_a_bad_snapshot_is_refused_and_changes_nothing(breakage: dict[str, object]) -> None:
     activities = store()
-    pristine = activities.export_state()
+    pristine = activities.store.export_state()
     with pytest.raises(ValueError):
-        activities.import_state(breakage)
-    assert activities.export_state() == pristine
+        activities.store.import_state(breakage)
+    assert activities.store.export_state() == pristine
 
 
 def test_a_snapshot_with_a_tampered_id_is_refused() -> None:
     activities = store()
-    snapshot = activities.export_state()
+    snapshot = activities.store.export_state()
     snapshot["activities"][0]["id"] = "../../etc"
     with pytest.raises(ValueError, match="id"):
-        activities.import_state(snapshot)
+        activities.store.import_state(snapshot)

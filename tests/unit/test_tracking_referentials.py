@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.domain.tracking.activities import FIXTURE_SPORTS
 from mock_server.domain.tracking.referentials import (
     DATATYPES,
     SPORTS,
@@ -15,6 +14,7 @@ from mock_server.domain.tracking.referentials import (
     sport_id_from_iri,
     sport_iri,
 )
+from mock_server.seed import FIXTURE_SPORTS
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
 

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from mock_server.domain.tracking.activities import build_activities
 from mock_server.domain.tracking.thumbnails import _render, render_track_map
 from mock_server.domain.tracking.uploads import THUMBNAIL_RECOMMENDED_BYTES
+from mock_server.seed import build_activities
 
 TRACK = [(50.74 + 0.01 * math.sin(t / 3), 3.23 + 0.015 * math.cos(t / 3)) for t in range(18)]
 

@@ -15,7 +15,7 @@ from mock_server.controls.faults import FaultInvalid, FaultRules
 def add_fault_routes(blueprint: Blueprint, faults: FaultRules) -> None:
     @blueprint.get("/faults")
     def fault_list() -> Response:
-        return json_answer({"faults": [rule.to_json() for rule in faults.active]})
+        return json_answer({"faults": [rule.to_json() for rule in faults.listed()]})
 
     @blueprint.post("/faults")
     def fault_add() -> Response:

@@ -18,7 +18,7 @@ from mock_server.controls.faults import FaultRules
 from mock_server.controls.journal import Journal
 from mock_server.domain.activities.models import User
 from mock_server.domain.clock import SteerableClock, format_instant, parse_instant
-from mock_server.seed.fixtures import DEFAULT_USER_ID
+from mock_server.seed import DEFAULT_USER_ID
 from mock_server.services import Services
 
 #: A whole-state import may be far larger than an API body (1e6 events: a few hundred MB).
@@ -55,7 +55,7 @@ def add_state_routes(blueprint: Blueprint, services: Services, journal: Journal 
         if "faults" in parts and faults is not None:
             faults.clear()
         if "clock" in parts and isinstance(services.clock, SteerableClock):
-            services.clock.follow_wall()
+            services.steer_clock(SteerableClock.follow_wall)
         return json_answer({"reset": parts, **_summary(services)})
 
     @blueprint.post("/reseed")
@@ -159,11 +159,11 @@ def add_clock_routes(blueprint: Blueprint, services: Services) -> None:
         if problems:
             raise AdminError(422, "The given data was invalid.", problems)
         if moment is not None:
-            clock.set(moment, frozen=frozen)
+            services.steer_clock(lambda c: c.set(moment, frozen=frozen))
         elif frozen:
-            clock.freeze()
+            services.steer_clock(SteerableClock.freeze)
         else:
-            clock.unfreeze()
+            services.steer_clock(SteerableClock.unfreeze)
         return describe(clock)
 
     @blueprint.post("/clock/advance")
@@ -176,11 +176,11 @@ def add_clock_routes(blueprint: Blueprint, services: Services) -> None:
                 abs(seconds) > 100 * 365 * 86400):
             raise AdminError(422, "The given data was invalid.",
                              {"seconds": ["a number of seconds (negative goes back)"]})
-        clock.advance(seconds)
+        services.steer_clock(lambda c: c.advance(seconds))
         return describe(clock)
 
     @blueprint.delete("/clock")
     def clock_wall() -> Response:
         clock = steerable()
-        clock.follow_wall()
+        services.steer_clock(SteerableClock.follow_wall)
         return describe(clock)

@@ -1,10 +1,10 @@
 """The Sports Tracking Data API's domain: uploads, their storage, activities, map thumbnails.
 
-Plain Python, no Flask: the HTTP layer (``mock_server.handlers``) turns these calls and their
+Plain Python, no Flask: the HTTP layer (``mock_server.api.handlers``) turns these calls and their
 exceptions into responses. Every exception here is a ``mock_server.domain.errors.DomainError``
 carrying its HTTP status:
 
-    UploadRejected     413 / 422 (check_upload, read_limited), 507 (InMemoryBlobStore.put)
+    UploadRejected     413 / 422 (check_upload, read_limited), 507 (storage_full: the cap)
     ActivityNotFound   404
     ActivityForbidden  403
     ActivityRejected   422, ``errors`` names the field (``images[0]``, ``thumbnail``)
@@ -12,8 +12,6 @@ carrying its HTTP status:
 
 from mock_server.domain.tracking.activities import (
     DEFAULT_PER_PAGE,
-    FIXTURE_ANCHOR,
-    FIXTURE_SPORTS,
     MAX_IMAGES,
     MAX_URL_LENGTH,
     ActivityForbidden,
@@ -21,15 +19,16 @@ from mock_server.domain.tracking.activities import (
     ActivityRejected,
     TrackingActivities,
     TrackingActivity,
-    build_activities,
     format_timestamp,
     parse_timestamp,
 )
 from mock_server.domain.tracking.blobs import (
     DEFAULT_MAX_TOTAL_BYTES,
-    BlobStore,
-    InMemoryBlobStore,
+    blobs_from_snapshot,
+    blobs_to_snapshot,
+    content_digest,
     is_valid_digest,
+    storage_full,
 )
 from mock_server.domain.tracking.paths import thumbnail_path
 from mock_server.domain.tracking.referentials import (
@@ -61,8 +60,6 @@ __all__ = [
     "DATATYPES",
     "DEFAULT_MAX_TOTAL_BYTES",
     "DEFAULT_PER_PAGE",
-    "FIXTURE_ANCHOR",
-    "FIXTURE_SPORTS",
     "MAX_IMAGES",
     "MAX_PHOTO_BYTES",
     "MAX_URL_LENGTH",
@@ -72,9 +69,7 @@ __all__ = [
     "ActivityForbidden",
     "ActivityNotFound",
     "ActivityRejected",
-    "BlobStore",
     "Datatype",
-    "InMemoryBlobStore",
     "ReadableStream",
     "TrackingActivities",
     "TrackingActivity",
@@ -82,7 +77,10 @@ __all__ = [
     "UploadKind",
     "UploadRejected",
     "activity_label",
-    "build_activities",
+    "blobs_from_snapshot",
+    "blobs_to_snapshot",
+    "content_digest",
+    "storage_full",
     "check_upload",
     "format_timestamp",
     "is_valid_digest",

@@ -8,7 +8,7 @@ from collections import Counter
 from mock_server.domain.activities.events import EventQuery, get_event, list_public_events
 from mock_server.domain.activities.models import CANCELED, DKTCONNECT, FED, PENDING, PUBLISHED
 from mock_server.domain.geo import haversine_km
-from mock_server.seed.fixtures import (
+from mock_server.seed import (
     DEFAULT_USER_ID,
     FIXTURE_BASE_DATE,
     LILLE,
@@ -129,3 +129,10 @@ def test_a_larger_build_stays_consistent() -> None:
     assert store.event_count() == 20_000
     found = list_public_events(store, EventQuery(*LILLE, distance=10), FIXTURE_BASE_DATE)
     assert found and all(haversine_km(*LILLE, e.latitude, e.longitude) <= 10 for e in found)
+
+
+def test_builds_share_no_mutable_object_of_the_documents_table() -> None:
+    """Event 1's location comes from documents.json, read once: each build gets its own."""
+    first, second = build_fixtures(events=8), build_fixtures(events=8)
+    assert first.events[0].extra_location == second.events[0].extra_location
+    assert first.events[0].extra_location is not second.events[0].extra_location

@@ -1,8 +1,7 @@
-"""The state file: atomic writes, debounced saves, loading at start, refusing a bad file."""
+"""Files the mock writes: atomic replacement, debounced writes, and the SQLite state file."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from pathlib import Path
@@ -10,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from mock_server.app import create_app
-from mock_server.controls.install import EXTENSION
-from mock_server.state.state_file import DebouncedWriter, StateFileError, atomic_write
+from mock_server.state.engine import StateUnavailable
+from mock_server.state.files import DebouncedWriter, atomic_write
 
 ADMIN = {"X-Admin-Key": "admin-dev-key"}
 
@@ -60,19 +59,16 @@ def test_the_debounced_writer_writes_once_after_a_burst() -> None:
     assert len(writes) == 2
 
 
-def test_changes_are_saved_and_loaded_by_the_next_app(tmp_path: Path) -> None:
-    path = tmp_path / "state.json"
-    app = create_app({"SEED": 42, "EVENTS": 10, "STATE_FILE": str(path),
-                      "STATE_FILE_DEBOUNCE": 60})
+def test_changes_are_kept_in_the_state_file_and_resumed_by_the_next_app(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    app = create_app({"SEED": 42, "EVENTS": 10, "STATE_FILE": str(path)})
     client = app.test_client()
     client.post("/__admin/reseed", json={"events": 7}, headers=ADMIN)
     client.put("/__admin/clock", json={"now": "2027-01-01T00:00:00Z", "frozen": True},
                headers=ADMIN)
-    state_file = app.extensions[EXTENSION].state_file
-    assert state_file is not None and state_file.writer.dirty
-    state_file.close()  # what shutdown and SIGTERM do
-    saved = json.loads(path.read_text())
+    saved = client.get("/__admin/state", headers=ADMIN).json
     assert saved["fixtures"] == {"seed": 42, "events": 7}
+    app.extensions["mock_server"].close()  # nothing to flush: every commit is on disk
 
     again = create_app({"SEED": 42, "EVENTS": 10, "STATE_FILE": str(path)}).test_client()
     assert again.get("/__admin/state", headers=ADMIN).json == saved
@@ -81,16 +77,16 @@ def test_changes_are_saved_and_loaded_by_the_next_app(tmp_path: Path) -> None:
 
 
 def test_a_missing_file_starts_from_the_fixtures(tmp_path: Path) -> None:
-    app = create_app({"SEED": 42, "EVENTS": 10, "STATE_FILE": str(tmp_path / "new.json")})
+    app = create_app({"SEED": 42, "EVENTS": 10, "STATE_FILE": str(tmp_path / "new.sqlite")})
     assert app.extensions["mock_server"].store.event_count() == 10
-    app.extensions[EXTENSION].state_file.close()
-    assert not (tmp_path / "new.json").exists()  # nothing changed, nothing written
+    assert (tmp_path / "new.sqlite").exists()
 
 
-@pytest.mark.parametrize("content", [b"{not json", b'{"format": "other"}'])
-def test_an_unusable_file_stops_the_start(tmp_path: Path, content: bytes) -> None:
-    path = tmp_path / "state.json"
+@pytest.mark.parametrize("content", [b"{not a database", b"SQLite format 3\x00garbage" * 40])
+def test_an_unusable_file_stops_the_start_and_is_left_alone(tmp_path: Path,
+                                                            content: bytes) -> None:
+    path = tmp_path / "state.sqlite"
     path.write_bytes(content)
-    with pytest.raises(StateFileError, match="state.json"):
+    with pytest.raises(StateUnavailable, match="state.sqlite"):
         create_app({"SEED": 42, "EVENTS": 10, "STATE_FILE": str(path)})
     assert path.read_bytes() == content

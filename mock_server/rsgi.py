@@ -1,0 +1,181 @@
+"""The mock's WSGI app under granian's RSGI interface: one request, one environ, one answer.
+
+Why not granian's own WSGI interface: a ``drop`` fault must close the connection without a
+byte, and WSGI gives an app no handle on its connection (granian's WSGI environ does not even
+carry the client's port, so the socket cannot be found). RSGI names the client (``host:port``),
+so the connection's socket is found among the process's descriptors and shut down before the
+server writes anything. RSGI is also granian's native interface: the adapter below costs a few
+microseconds, and a ``latency`` fault waits with ``asyncio.sleep`` instead of blocking the
+worker, so a slow answer never holds the others up.
+
+The app itself runs synchronously on the worker's event loop thread, one request at a time per
+worker, as it did with one blocking thread under WSGI. The reason phrase of a status line is
+granian's (hyper's table, which names no 498: it writes ``498 <none>``); clients read the code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+import socket
+import stat
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import orjson
+
+from mock_server.api.shaping import error_body
+from mock_server.controls.faults import ConnectionDropped
+from mock_server.controls.journal import ENV_DEFERRED_LATENCY
+
+log = logging.getLogger("mock_server.server")
+WsgiApp = Callable[..., Iterable[bytes]]
+#: What every environ has, copied into each one.
+_BASE_ENVIRON: dict[str, Any] = {
+    "SCRIPT_NAME": "",
+    "SERVER_PROTOCOL": "HTTP/1.1",
+    "wsgi.version": (1, 0),
+    "wsgi.errors": sys.stderr,
+    "wsgi.multithread": False,
+    "wsgi.multiprocess": True,
+    "wsgi.run_once": False,
+    "wsgi.input_terminated": True,
+    ENV_DEFERRED_LATENCY: 0.0,
+}
+_NO_BODY = io.BytesIO(b"")
+
+
+def _split_address(address: str) -> tuple[str, str]:
+    host, _, port = address.rpartition(":")
+    return host.strip("[]"), port
+
+
+def environ_for(scope: Any, body: bytes | None) -> dict[str, Any]:
+    """The WSGI environ of an RSGI request (PEP 3333: the path as latin-1 decoded bytes)."""
+    server_host, server_port = _split_address(scope.server)
+    client_host, client_port = _split_address(scope.client)
+    environ = dict(_BASE_ENVIRON)
+    environ["REQUEST_METHOD"] = scope.method
+    environ["PATH_INFO"] = scope.path.encode("utf-8", "surrogateescape").decode("latin-1")
+    environ["QUERY_STRING"] = scope.query_string
+    environ["SERVER_NAME"] = server_host
+    environ["SERVER_PORT"] = server_port
+    environ["REMOTE_ADDR"] = client_host
+    environ["REMOTE_PORT"] = client_port
+    environ["wsgi.url_scheme"] = scope.scheme
+    environ[ENV_DEFERRED_LATENCY] = 0.0
+    for name, value in scope.headers.items():
+        if name == "content-type":
+            environ["CONTENT_TYPE"] = value
+        elif name == "content-length" or name == "transfer-encoding":
+            continue  # the body below is whole: its length is what counts
+        else:
+            key = "HTTP_" + name.upper().replace("-", "_")
+            environ[key] = value if key not in environ else f"{environ[key]}, {value}"
+    if body is None:
+        environ["wsgi.input"] = _NO_BODY
+    else:
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+    return environ
+
+
+def drop_connection(client: str) -> bool:
+    """Shut the socket of the connection from ``client`` (``host:port``) down, unsent.
+
+    The server's sockets are this process's descriptors; the one whose peer is the client is
+    the request's. ``shutdown`` acts on the socket, so the server's own descriptor is closed
+    for good: the client sees "connection closed without response".
+    """
+    host, port_text = _split_address(client)
+    port = int(port_text)
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        try:
+            if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+                continue
+            probe = socket.socket(fileno=os.dup(fd))
+        except OSError:
+            continue
+        try:
+            peer = probe.getpeername()
+            if isinstance(peer, tuple) and peer[1] == port and peer[0].endswith(host):
+                probe.shutdown(socket.SHUT_RDWR)
+                return True
+        except OSError:
+            pass
+        finally:
+            probe.close()
+    return False
+
+
+class RsgiBridge:
+    """An RSGI app serving a WSGI app; ``body_limit`` caps what is read of each request."""
+
+    def __init__(self, app: WsgiApp, *, body_limit: Callable[[str, str], int]) -> None:
+        self.app = app
+        self.body_limit = body_limit
+
+    async def __call__(self, scope: Any, protocol: Any) -> None:
+        if scope.proto != "http":
+            return
+        headers = scope.headers
+        body: bytes | None = None
+        if "content-length" in headers or "transfer-encoding" in headers:
+            limit = self.body_limit(scope.method, scope.path)
+            declared = headers.get("content-length")
+            if declared is not None and declared.isdigit() and int(declared) > limit:
+                return self._too_large(protocol, limit)
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in protocol:
+                size += len(chunk)
+                if size > limit:
+                    return self._too_large(protocol, limit)
+                chunks.append(chunk)
+            body = b"".join(chunks)
+        environ = environ_for(scope, body)
+        answer: list[Any] = []
+
+        def start_response(status: str, response_headers: list[tuple[str, str]],
+                           exc_info: Any = None) -> Callable[[bytes], None]:
+            answer[:] = [int(status[:3]), response_headers]
+            return _no_write
+
+        try:
+            result = self.app(environ, start_response)
+            try:
+                data = b"".join(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        except ConnectionDropped:
+            await self._wait(environ)
+            if not drop_connection(scope.client):
+                log.warning("drop fault: no socket for client %s", scope.client)
+            protocol.response_empty(200, [])
+            return
+        await self._wait(environ)
+        status, response_headers = answer
+        protocol.response_bytes(status, [(k, v) for k, v in response_headers
+                                         if k.lower() != "content-length"], data)
+
+    @staticmethod
+    async def _wait(environ: dict[str, Any]) -> None:
+        delay = environ.get(ENV_DEFERRED_LATENCY) or 0.0
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    @staticmethod
+    def _too_large(protocol: Any, limit: int) -> None:
+        data = orjson.dumps(error_body(413, f"Request body too large: the limit here is "
+                                            f"{limit} bytes."))
+        protocol.response_bytes(413, [("content-type", "application/json")], data)
+
+
+def _no_write(data: bytes) -> None:
+    raise RuntimeError("the mock's app never uses the WSGI write() callable")

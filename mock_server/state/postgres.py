@@ -1,0 +1,130 @@
+"""The PostgreSQL engine: any number of `mock-server serve`, on any number of machines, as one.
+
+Every replica keeps the state in memory and follows the same log (``state.sql``'s tables),
+read with one query per request; writes are serialised by a transaction-scoped advisory lock
+(``pg_advisory_xact_lock``), taken before the writer catches up with the log, released by its
+commit. Concurrent starts are safe: the schema is created or migrated under a session advisory
+lock, and the first base change is written under the write lock.
+
+A lost database never makes a request hang or fail with a 500: every statement has a timeout,
+a failed connection is dropped and the request answers 503 (``StateUnavailable``), and the
+next request reconnects, no more than one attempt per ``RECONNECT_PAUSE`` so an outage is not
+made worse by a storm of connection attempts. Nothing acknowledged is lost: a write is
+answered only after its commit, and PostgreSQL's default ``synchronous_commit`` makes a
+commit durable.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+from mock_server.state.engine import StateUnavailable
+from mock_server.state.sql import SqlEngine
+
+#: Advisory lock keys: the writers' lock, and the schema migration's.
+WRITE_LOCK = 0x6D6F636B  # "mock"
+SCHEMA_LOCK = 0x6D6F6373  # "mocs"
+#: Bounds on every statement, so a database that stops answering cannot hang a request.
+STATEMENT_TIMEOUT_MS = 30_000
+LOCK_TIMEOUT_MS = 15_000
+CONNECT_TIMEOUT_S = 3
+#: Seconds between connection attempts while the database is unreachable.
+RECONNECT_PAUSE = 0.5
+
+
+def masked(url: str) -> str:
+    """The URL with its password replaced, for banners and errors."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":****@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class PostgresEngine(SqlEngine):
+    kind = "postgresql"
+    persistent = True
+    placeholder = "%s"
+    blob_type = "BYTEA"
+    connection_errors = (psycopg.OperationalError, psycopg.InterfaceError)
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+        self._failed_at = 0.0
+        with self._connection_lock:
+            cursor = self.connection.cursor()
+            self.run(cursor, "SELECT pg_advisory_lock(?)", (SCHEMA_LOCK,))
+            try:
+                self.migrate(cursor)
+            finally:
+                self.run(cursor, "SELECT pg_advisory_unlock(?)", (SCHEMA_LOCK,))
+
+    def describe(self) -> str:
+        return f"PostgreSQL {masked(self.url)}"
+
+    def connect(self) -> Any:
+        if time.monotonic() - self._failed_at < RECONNECT_PAUSE:
+            raise StateUnavailable("the database was unreachable a moment ago")
+        try:
+            return psycopg.connect(
+                self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
+                options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS} "
+                        f"-c lock_timeout={LOCK_TIMEOUT_MS}",
+                keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=3,
+                application_name="mock-server")
+        except psycopg.Error as exc:
+            self._failed_at = time.monotonic()
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StateUnavailable(f"cannot connect to {masked(self.url)}: {reason}") from None
+
+    def lock_and_begin(self, connection: Any) -> None:
+        connection.execute("BEGIN")
+        connection.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+
+    def commit(self, cursor: Any) -> None:
+        cursor.execute("COMMIT")
+
+    def unlock(self, connection: Any, committed: bool) -> None:
+        if not committed:
+            connection.execute("ROLLBACK")  # the advisory lock goes with the transaction
+
+
+class PostgresJournalDialect:
+    """The journal's connection to the shared database (its own, off the request path)."""
+
+    placeholder = "%s"
+    serial = "BIGSERIAL PRIMARY KEY"
+    blob = "BYTEA"
+    errors: tuple[type[BaseException], ...] = (psycopg.Error,)
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def connect(self) -> Any:
+        try:
+            return psycopg.connect(
+                self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
+                options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS} "
+                        "-c synchronous_commit=off",  # test traffic, not partners' data
+                application_name="mock-server-journal")
+        except psycopg.Error as exc:
+            raise StateUnavailable(f"cannot connect to {masked(self.url)}: "
+                                   f"{str(exc).strip().splitlines()[0]}") from None
+
+    def now(self, connection: Any) -> float:
+        return float(connection.execute(
+            "SELECT extract(epoch FROM clock_timestamp())").fetchone()[0])
+
+    def begin(self, connection: Any) -> None:
+        connection.execute("BEGIN")
+
+    def commit(self, connection: Any) -> None:
+        connection.execute("COMMIT")
+
+    def rollback(self, connection: Any) -> None:
+        connection.execute("ROLLBACK")

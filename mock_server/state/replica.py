@@ -1,0 +1,187 @@
+"""This process's copy of the state, kept in step with the engine's ordered log of changes.
+
+The guarantees every engine gives, whatever answers a request:
+
+* A write acknowledged before a request starts is seen by that request: the request path
+  calls ``sync()`` first, which applies every change committed so far (``Engine.read_after``).
+* Check-then-act rules hold across processes and machines: ``writing()`` takes the engine's
+  fleet-wide write lock and catches up under it, so the check and the act see the newest
+  state and nobody writes in between.
+* An acknowledged write is in the log before it is in memory: ``commit`` appends and commits
+  first, then applies the change here (with the writer's own plan, no deserialising). A
+  commit that fails leaves memory as it was; a commit whose outcome is unknown is found in the
+  log by the next ``sync`` and applied then, like any other process's change.
+
+Changes are plain JSON (``Change``): kinds are registered by the parts that own them (the
+store, the tracking activities, the clock, the fault rules), so this module knows none.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, NamedTuple, TypeVar
+
+import orjson
+
+from mock_server.state.engine import BASE_KINDS, Engine, Row, WriteTxn
+
+log = logging.getLogger("mock_server.state")
+T = TypeVar("T")
+Applier = Callable[[Any], None]
+#: Seconds between an idle process's looks at the log (``_follow``).
+FOLLOW_INTERVAL = 0.05
+
+
+class Change(NamedTuple):
+    kind: str
+    body: Any  # JSON-ready
+
+
+@dataclass
+class _Scope:
+    txn: WriteTxn
+    committed: bool = False
+
+
+class LogGap(RuntimeError):
+    """The log lost changes this process has not applied: a bug, never a client's doing."""
+
+
+class Replica:
+    """Applies the log's changes in order; writes through the engine's lock."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.seq = 0
+        self.lock = threading.RLock()
+        self._appliers: dict[str, Applier] = {}
+        self._scope: _Scope | None = None
+        self._follower_pid: int | None = None
+
+    def register(self, appliers: dict[str, Applier]) -> None:
+        overlap = set(appliers) & set(self._appliers)
+        if overlap:
+            raise ValueError(f"change kinds registered twice: {sorted(overlap)}")
+        self._appliers.update(appliers)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def sync(self) -> None:
+        """Apply every change committed so far (raises ``StateUnavailable``)."""
+        self._start_following()
+        if not self.engine.changed_since(self.seq):
+            return
+        with self.lock:
+            self._apply(self.engine.read_after(self.seq))
+
+    def _apply(self, rows: list[Row]) -> None:
+        for row in rows:
+            if row.seq <= self.seq:
+                continue
+            if row.seq != self.seq + 1 and row.kind not in BASE_KINDS:
+                raise LogGap(f"change {row.seq} follows {self.seq}, and is no base change")
+            self._appliers[row.kind](orjson.loads(row.body))
+            self.seq = row.seq
+
+    def catch_up_if_idle(self) -> None:
+        """Apply what others committed, unless a request of this process holds the lock."""
+        if self.engine.changed_since(self.seq) and self.lock.acquire(blocking=False):
+            try:
+                self._apply(self.engine.read_after(self.seq))
+            finally:
+                self.lock.release()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def writing(self) -> Iterator[_Scope]:
+        """The fleet-wide write lock, caught up (re-entrant: a nested call joins the outer)."""
+        with self.lock:
+            if self._scope is not None:
+                yield self._scope
+                return
+            with self.engine.writing() as txn:
+                self._apply(txn.read_after(self.seq))
+                scope = self._scope = _Scope(txn)
+                try:
+                    yield scope
+                finally:
+                    self._scope = None
+
+    def commit(self, changes: list[Change], *, apply_local: Callable[[], T] | None = None,
+               before_commit: Callable[[WriteTxn], None] | None = None) -> T | None:
+        """Log ``changes`` and commit, then apply them here; one commit per ``writing()``.
+
+        ``apply_local`` applies them from the writer's own plan (else each change's applier
+        runs on its body); ``before_commit`` adds engine-side work to the same transaction.
+        """
+        with self.writing() as scope:
+            if scope.committed:
+                raise RuntimeError("one commit per transaction: the write lock is released")
+            seq = self.seq
+            for change in changes:
+                seq += 1
+                scope.txn.append(Row(seq, change.kind, orjson.dumps(change.body)))
+            if before_commit is not None:
+                before_commit(scope.txn)
+            scope.txn.commit()
+            scope.committed = True
+            result: T | None = None
+            if apply_local is not None:
+                result = apply_local()
+            else:
+                for change in changes:
+                    self._appliers[change.kind](change.body)
+            self.seq = seq
+            return result
+
+    def ensure_base(self, base: Change) -> bool:
+        """Write ``base`` as the log's first change if the log is empty; whether it did.
+
+        Only the row is written under the lock (several replicas may start at once); it is
+        applied by the next ``sync``, outside the lock, since building a million fixture
+        events takes seconds.
+        """
+        with self.lock, self.engine.writing() as txn:
+            if txn.last_seq():
+                return False
+            txn.append(Row(1, base.kind, orjson.dumps(base.body)))
+            txn.commit()
+            return True
+
+    # -- following ---------------------------------------------------------------------------
+
+    def _start_following(self) -> None:
+        """A follower thread per process (a forked worker starts its own on first use)."""
+        pid = os.getpid()
+        if self._follower_pid == pid or self.engine.kind == "memory":
+            return
+        self._follower_pid = pid
+        threading.Thread(target=_follow, args=(weakref.ref(self), pid), daemon=True,
+                         name="state-follower").start()
+
+
+def _follow(ref: weakref.ref[Replica], pid: int) -> None:
+    """Apply the other processes' changes between requests, not at the next one.
+
+    Without it, a worker left idle while another took thousands of writes (a test suite's
+    set-up on one connection) replayed them all at its next request. It ends with its
+    process's replica (a weak reference) or in a forked child.
+    """
+    while os.getpid() == pid:
+        time.sleep(FOLLOW_INTERVAL)
+        replica = ref()
+        if replica is None:
+            return
+        try:
+            replica.catch_up_if_idle()
+        except Exception as exc:  # the next request catches up again and reports it
+            log.debug("catching up failed: %s", exc)
+        del replica
