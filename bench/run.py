@@ -14,8 +14,8 @@ What it measures, in one run on this machine, with the same requests for every t
 * requests/s of a bounded `contracts run` against the mock.
 
 It installs what it lacks (wrk from Debian's packages, Prism from the npm registry into
-`tools/prism/node_modules`), starts every server in its own process group and stops each of them in
-a `finally`, so nothing it started outlives it. Results go to stdout (tables) and to a JSON
+`tools/prism/node_modules`), starts every server in its own process group and stops each of them
+in a `finally`, so nothing it started outlives it. Results go to stdout (tables) and to a JSON
 file (`--json`, default `bench/results.json`).
 
 Why wrk and Lua: a Python load generator would need more CPU than the servers it measures on
