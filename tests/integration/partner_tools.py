@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,8 @@ from typing import IO
 
 import requests
 from hypothesis import settings
+
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
@@ -52,12 +53,6 @@ def schemathesis_passed(run: subprocess.CompletedProcess[str]) -> tuple[bool, st
     passed = (run.returncode == 0 and summary is not None
               and summary.group(1) == summary.group(2) and "FAILURES" not in output)
     return passed, output
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
