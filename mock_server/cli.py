@@ -147,6 +147,7 @@ def _token(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from mock_server.app import SERVICES, body_limit, create_app
+    from mock_server.controls.install import EXTENSION as CONTROLS
     from mock_server.rsgi import RsgiBridge
     from mock_server.state.engine import StateUnavailable
     from mock_server.workers import PortBusy, check_port_free, serve_workers
@@ -193,7 +194,8 @@ def _serve(args: argparse.Namespace) -> int:
         print("mock-server: (the state resumed from its database; --seed and --events apply "
               "to a new state only)", flush=True)
     parent = os.getpid()
-    services.engine.before_fork()  # every worker opens its own connections
+    services.before_fork()  # every worker opens its own connections and threads
+    app.extensions[CONTROLS].journal.store.before_fork()
     try:
         serve_workers(RsgiBridge(app, body_limit=body_limit), host=args.host, port=args.port,
                       workers=args.workers,

@@ -149,6 +149,11 @@ class Services:
         self.activity_store.local = activities
         self.fixture_seed, self.fixture_events = seed, events
 
+    def before_fork(self) -> None:
+        """No thread running and no connection open: forked workers start their own."""
+        self.replica.before_fork()
+        self.engine.before_fork()
+
     def close(self) -> None:
         self.engine.close()
         self.on_close()

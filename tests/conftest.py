@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
@@ -134,13 +133,19 @@ class ServerProcess:
     process: subprocess.Popen[str]
     log: IO[str] | None = None
 
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
     def output(self) -> str:
-        """Everything the server printed so far (stdout and stderr, access log included)."""
+        """Everything the server printed so far (stdout and stderr, access log included).
+
+        Read through the file's name: seeking the descriptor the server writes through would
+        move its write position too (they share one open file).
+        """
         if self.log is None:
             return ""
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
+        return Path(self.log.name).read_text(encoding="utf-8", errors="replace")
 
     def token(self, user: str | None = None, *, ttl: int | None = None) -> str:
         args = [sys.executable, "-m", "mock_server", "token"]
@@ -152,28 +157,27 @@ class ServerProcess:
         return out.stdout.strip()
 
 
-def start_server(*extra: str, timeout: float = 30.0) -> ServerProcess:
-    port = free_port()
+def start_server(*extra: str, timeout: float = 60.0, port: int | None = None) -> ServerProcess:
+    """`mock-server serve` on ``port`` (a free one by default), up when it says "ready"."""
+    port = port or free_port()
     # A file, not a pipe: a server writing an access log line per request into a pipe nobody
     # reads would block once the pipe's buffer is full.
-    log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+    log = tempfile.NamedTemporaryFile(mode="w+", encoding="utf-8", prefix="mock-server-",
+                                      suffix=".log")
     process = subprocess.Popen(
         [sys.executable, "-m", "mock_server", "serve", "--host", "127.0.0.1", "--port",
          str(port), *extra],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,  # its own process group: kill() reaches every worker
     )
-    url = f"http://127.0.0.1:{port}"
+    server = ServerProcess(f"http://127.0.0.1:{port}", process, log)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(f"mock-server exited: {log.read()}")
-        try:
-            requests.get(f"{url}/activities/v1/events", timeout=1)
-            return ServerProcess(url, process, log)
-        except requests.ConnectionError:
-            time.sleep(0.05)
+            raise RuntimeError(f"mock-server exited: {server.output()}")
+        if "mock-server: ready" in server.output():
+            return server
+        time.sleep(0.05)
     process.kill()
     raise RuntimeError("mock-server did not answer in time")
 
@@ -220,3 +224,22 @@ def server() -> Iterator[ServerProcess]:
     running = start_server()
     yield running
     stop_server(running)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """What the markers mean, kept true whoever writes the test:
+
+    * ``integration`` starts a real process (the mock, PostgreSQL, HAProxy, Prism...);
+    * ``slow`` takes seconds: every integration test, and every test on the PostgreSQL
+      engine (its server starts once per run and worker);
+    * ``e2e`` drives a real browser.
+
+    ``pytest -m "not slow and not e2e"`` is the fast inner loop (the domain, the state on
+    memory and SQLite, the app through Flask's test client); ``./scripts/test`` runs it all.
+    """
+    for item in items:
+        uses_postgres = "postgres" in getattr(item, "fixturenames", ()) or (
+            getattr(item, "callspec", None) is not None
+            and item.callspec.params.get("engine_factory") == "postgresql")
+        if item.get_closest_marker("integration") or uses_postgres:
+            item.add_marker(pytest.mark.slow)

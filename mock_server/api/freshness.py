@@ -12,6 +12,8 @@ faulted (this layer sits inside the journal's skip list and outside the faults).
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -23,6 +25,11 @@ from mock_server.errors import ApiError
 from mock_server.services import Services
 
 HEALTH_PATH = "/__health"
+
+
+def process_name() -> str:
+    """Which process answered (host:pid), so a balancer's spread can be seen."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 WsgiApp = Callable[..., Iterable[bytes]]
 
 
@@ -54,5 +61,5 @@ class FreshState:
             engine = self.services.engine
             return _json(start_response, 200, {
                 "status": "ok", "state": engine.describe(), "engine": engine.kind,
-                "seq": self.services.replica.seq}, head)
+                "seq": self.services.replica.seq, "process": process_name()}, head)
         return self.app(environ, start_response)

@@ -52,6 +52,26 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * _asin(min(1.0, _sqrt(a)))
 
 
+def bounding_box(lat: float, radius_km: float) -> tuple[float, float, float]:
+    """(lowest latitude, highest latitude, half width in longitude) of a circle, in degrees.
+
+    Never narrower than the true box (``_BOX_SLACK_DEG`` on every side); a half width of 180
+    means every longitude (the circle covers a pole, or is wider than the parallel). The
+    latitudes may pass the poles. ``GeoIndex`` and the list's catalog both visit the cells of
+    this box, so both must agree on it.
+    """
+    delta = radius_km / EARTH_RADIUS_KM  # angular radius, radians
+    delta_deg = math.degrees(delta)
+    lat_lo = lat - delta_deg - _BOX_SLACK_DEG
+    lat_hi = lat + delta_deg + _BOX_SLACK_DEG
+    if lat_lo <= -90.0 or lat_hi >= 90.0:  # the circle covers a pole
+        return lat_lo, lat_hi, 180.0
+    ratio = _sin(delta) / _cos(_radians(lat))
+    if ratio >= 1.0:
+        return lat_lo, lat_hi, 180.0
+    return lat_lo, lat_hi, min(180.0, math.degrees(_asin(ratio)) + _BOX_SLACK_DEG)
+
+
 def _check_point(lat: float, lon: float) -> None:
     if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
         raise ValueError(f"coordinates out of range: ({lat}, {lon})")
@@ -251,19 +271,8 @@ class GeoIndex:
         self, lat: float, lon: float, radius_km: float
     ) -> Iterable[tuple[int, _Cell]]:
         """Cells overlapping the bounding box of the circle (wrapping at the antimeridian)."""
-        delta = radius_km / EARTH_RADIUS_KM  # angular radius, radians, < pi here
-        delta_deg = math.degrees(delta)
-        lat_lo = lat - delta_deg - _BOX_SLACK_DEG
-        lat_hi = lat + delta_deg + _BOX_SLACK_DEG
-        full_lon = lat_lo <= -90.0 or lat_hi >= 90.0  # the circle covers a pole
-        half_width = 180.0
-        if not full_lon:
-            ratio = _sin(delta) / _cos(_radians(lat))
-            if ratio >= 1.0:
-                full_lon = True
-            else:
-                half_width = math.degrees(_asin(ratio)) + _BOX_SLACK_DEG
-                full_lon = half_width >= 180.0
+        lat_lo, lat_hi, half_width = bounding_box(lat, radius_km)
+        full_lon = half_width >= 180.0
         y0 = self._cell_y(max(lat_lo, -90.0))
         y1 = self._cell_y(min(lat_hi, 90.0))
         if full_lon:

@@ -26,6 +26,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -77,6 +78,10 @@ class JournalStore(Protocol):
 
     def stats(self) -> dict[str, int]: ...
 
+    def before_fork(self) -> None:
+        """Let go of connections and threads a forked worker must not share."""
+        ...
+
 
 class MemoryJournal:
     """The journal of one process: two bounded deques."""
@@ -111,6 +116,9 @@ class MemoryJournal:
         with self._lock:
             found = {r.id: r for r in (*self._records, *self._unmatched) if r.id in wanted}
         return [found[i] for i in sorted(found)]
+
+    def before_fork(self) -> None:
+        """Nothing to let go of: one process's memory."""
 
     def clear(self) -> int:
         with self._lock:
@@ -156,6 +164,10 @@ class JournalDialect(Protocol):
         """The database's clock (the one clock every machine shares), in epoch seconds."""
         ...
 
+    def schema_lock(self, connection: Any) -> AbstractContextManager[None]:
+        """Held while the tables are created: replicas may start at the same moment."""
+        ...
+
     def begin(self, connection: Any) -> None: ...
 
     def commit(self, connection: Any) -> None: ...
@@ -182,6 +194,16 @@ class SqliteJournalDialect:
     def now(self, connection: Any) -> float:
         return time.time()  # one machine: one clock
 
+    @contextmanager
+    def schema_lock(self, connection: Any) -> Iterator[None]:
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
     def begin(self, connection: Any) -> None:
         connection.execute("BEGIN IMMEDIATE")
 
@@ -207,7 +229,7 @@ class SqlJournal:
         self._connection: Any = None
         self._pid = os.getpid()
         self._flusher_pid: int | None = None
-        with self._connected() as connection:
+        with self._connected() as connection, dialect.schema_lock(connection):
             for statement in SCHEMA:
                 connection.execute(statement.format(serial=dialect.serial, blob=dialect.blob))
 

@@ -17,6 +17,8 @@ commit durable.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -119,6 +121,14 @@ class PostgresJournalDialect:
     def now(self, connection: Any) -> float:
         return float(connection.execute(
             "SELECT extract(epoch FROM clock_timestamp())").fetchone()[0])
+
+    @contextmanager
+    def schema_lock(self, connection: Any) -> Iterator[None]:
+        connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        try:
+            yield
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
 
     def begin(self, connection: Any) -> None:
         connection.execute("BEGIN")

@@ -64,6 +64,7 @@ class Replica:
         self._appliers: dict[str, Applier] = {}
         self._scope: _Scope | None = None
         self._follower_pid: int | None = None
+        self._follower: threading.Thread | None = None
 
     def register(self, appliers: dict[str, Applier]) -> None:
         overlap = set(appliers) & set(self._appliers)
@@ -164,8 +165,18 @@ class Replica:
         if self._follower_pid == pid or self.engine.kind == "memory":
             return
         self._follower_pid = pid
-        threading.Thread(target=_follow, args=(weakref.ref(self), pid), daemon=True,
-                         name="state-follower").start()
+        self._follower = threading.Thread(target=_follow, args=(weakref.ref(self), pid),
+                                          daemon=True, name="state-follower")
+        self._follower.start()
+
+    def before_fork(self) -> None:
+        """Stop this process's follower before forking workers: a thread that holds a lock
+        at the fork leaves it locked forever in the child (the child starts its own)."""
+        follower, self._follower = self._follower, None
+        self._follower_pid = None
+        if follower is not None:
+            follower.stopped = True  # type: ignore[attr-defined]
+            follower.join(timeout=5)
 
 
 def _follow(ref: weakref.ref[Replica], pid: int) -> None:
@@ -175,10 +186,11 @@ def _follow(ref: weakref.ref[Replica], pid: int) -> None:
     set-up on one connection) replayed them all at its next request. It ends with its
     process's replica (a weak reference) or in a forked child.
     """
-    while os.getpid() == pid:
+    me = threading.current_thread()
+    while os.getpid() == pid and not getattr(me, "stopped", False):
         time.sleep(FOLLOW_INTERVAL)
         replica = ref()
-        if replica is None:
+        if replica is None or getattr(me, "stopped", False):
             return
         try:
             replica.catch_up_if_idle()

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import requests
 
@@ -9,6 +15,7 @@ from mock_server.settings import DEFAULT_API_KEY
 from tests.conftest import start_server, stop_server
 
 pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_upload_storage_cap_and_extra_api_keys() -> None:
@@ -32,3 +39,49 @@ def test_upload_storage_cap_and_extra_api_keys() -> None:
         assert default_key.status_code == 401, "--api-key replaces the default key"
     finally:
         stop_server(server)
+
+
+def _serve(*flags: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mock_server", "serve", *flags],
+                          capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+def test_a_busy_port_is_one_line_and_exit_2_never_ready() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = _serve("--port", str(port), "--quiet")
+    assert done.returncode == 2
+    assert "ready" not in done.stdout
+    assert done.stderr.strip() == f"mock-server: cannot listen: 127.0.0.1:{port} is already in use"
+
+
+def test_an_unreachable_database_is_one_line_and_a_non_zero_exit() -> None:
+    with socket.socket() as closed:  # a port where nothing listens
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    done = _serve("--port", "0", "--state-url", f"postgresql://mock:secret@127.0.0.1:{port}/x")
+    assert done.returncode == 2
+    assert "ready" not in done.stdout
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("mock-server: The mock's state is unavailable: cannot connect to "
+                           f"postgresql://mock:****@127.0.0.1:{port}/x")
+    assert "secret" not in done.stderr
+
+
+def test_the_default_serves_one_worker_per_core_on_a_temporary_sqlite_state() -> None:
+    server = start_server()
+    try:
+        banner = server.output()
+        cores = os.cpu_count() or 1
+        workers = f"{cores} worker process{'es' * (cores > 1)}"
+        assert f"(temporary), fixtures seed 42 with 300 events; {workers}" in banner
+        assert "SQLite" in banner
+        answered = {requests.get(server.url + "/__health", timeout=5).json()["process"]
+                    for _ in range(40)}
+        assert len(answered) >= min(cores, 2) or cores == 1
+    finally:
+        stop_server(server)
+    temporary = banner.split("SQLite ", 1)[1].split(" (temporary)")[0]
+    assert not Path(temporary).exists()  # removed at exit
