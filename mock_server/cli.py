@@ -67,8 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     state.add_argument("--state-url", default=None, metavar="URL",
                        help="share the state with every replica on this PostgreSQL database, "
                             f"postgresql://user:password@host:port/dbname (or ${STATE_URL_ENV})")
-    serve.add_argument("--cors-origin", action="append", dest="cors_origins", default=None,
-                       help="allow browser clients from this origin (repeatable; '*' for any)")
+    cors = serve.add_mutually_exclusive_group()
+    cors.add_argument("--cors-origin", action="append", dest="cors_origins", default=None,
+                      help="allow browser clients from this origin only (repeatable; "
+                           "default: any origin, as Prism does)")
+    cors.add_argument("--no-cors", action="store_true",
+                      help="no CORS headers: browser pages of other origins cannot read answers")
     serve.add_argument("--upload-storage-mb", type=int, default=None,
                        help="total size of uploaded files the mock keeps (default "
                             f"{DEFAULTS.upload_storage_bytes // 2**20}); past it uploads get 507")
@@ -162,7 +166,8 @@ def _serve(args: argparse.Namespace) -> int:
         validate_responses=not args.no_response_validation,
         admin_key=args.admin_key, admin_enabled=not args.no_admin,
         journal_size=args.journal_size, state_engine="sqlite", state_file=args.state_file,
-        state_url=args.state_url, cors_origins=tuple(args.cors_origins or ()),
+        state_url=args.state_url,
+        cors_origins=() if args.no_cors else tuple(args.cors_origins or DEFAULTS.cors_origins),
         upload_storage_bytes=None if args.upload_storage_mb is None
         else args.upload_storage_mb * 2**20,
     )

@@ -220,7 +220,8 @@ def server_control() -> ServerControl:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    """A real `mock-server serve` process (waitress) on a free port, stopped after the module."""
+    """A real `mock-server serve` process (granian, its defaults) on a free port, stopped after
+    the module."""
     running = start_server()
     yield running
     stop_server(running)

@@ -35,6 +35,18 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
+def read_up_to(stream: Any, wanted: int) -> bytes:
+    """``wanted`` bytes, or fewer at the end of the stream (a socket's read may return less)."""
+    parts = []
+    while wanted > 0:
+        data = stream.read(wanted)
+        if not data:
+            break
+        parts.append(data)
+        wanted -= len(data)
+    return b"".join(parts)
+
+
 def content_length(environ: dict[str, Any]) -> int | None:
     try:
         length = int(environ.get("CONTENT_LENGTH") or "")

@@ -33,22 +33,21 @@ import fnmatch
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
+from mock_server.api.http_status import status_line
 from mock_server.api.shaping import error_body
-from mock_server.controls.cors import cors_headers
 from mock_server.controls.journal import (
     ADMIN_PREFIX,
     ENV_DEFERRED_LATENCY,
     ENV_ERROR,
     ENV_FAULT,
-    ENV_OPERATION,
 )
-from mock_server.openapi.matching import OperationMatch, OperationMatcher
+from mock_server.openapi.matching import OperationMatcher, operation_of
 from mock_server.openapi.spec import Operation, Spec
 from mock_server.state.engine import Engine
 from mock_server.state.replica import Change, Replica
@@ -397,13 +396,12 @@ class FaultMiddleware:
     """WSGI layer applying fault rules and `Prefer` overrides before the app runs."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]], rules: FaultRules, *,
-                 matcher: OperationMatcher | None = None, cors_origins: Sequence[str] = (),
+                 matcher: OperationMatcher | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.app = app
         self.rules = rules
         self.answers = rules.answers
         self.matcher = matcher
-        self.cors_origins = tuple(cors_origins)
         self.sleep = sleep
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -414,10 +412,7 @@ class FaultMiddleware:
         method = environ.get("REQUEST_METHOD", "GET")
         if path.startswith(ADMIN_PREFIX) or method == "OPTIONS":
             return self.app(environ, start_response)
-        if ENV_OPERATION in environ:
-            match: OperationMatch | None = environ[ENV_OPERATION]
-        else:
-            match = self.matcher.match(method, path) if self.matcher is not None else None
+        match = operation_of(environ, self.matcher) if self.matcher is not None else None
         operation = None if match is None else match.operation
         if self.rules.active:
             delay, rule, fired = self.rules.pick(
@@ -490,9 +485,8 @@ class FaultMiddleware:
     def _answer(self, environ: Mapping[str, Any], start_response: Callable[..., Any],
                 status: int, body: Any, extra: list[tuple[str, str]]) -> list[bytes]:
         data = orjson.dumps(body)
-        headers = [("Content-Type", JSON), ("Content-Length", str(len(data))), *extra,
-                   *cors_headers(environ, self.cors_origins)]
-        start_response(f"{status} {_REASONS.get(status, 'Error')}", headers)
+        headers = [("Content-Type", JSON), ("Content-Length", str(len(data))), *extra]
+        start_response(status_line(status), headers)
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [data]
 
 
@@ -506,10 +500,3 @@ def _with_headers(start_response: Callable[..., Any],
         return start_response(status, [*headers, *extra], exc_info)
     return wrapped
 
-
-_REASONS = {
-    200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
-    403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 413: "Content Too Large",
-    415: "Unsupported Media Type", 422: "Unprocessable Content", 498: "Token Expired",
-    500: "Internal Server Error", 507: "Insufficient Storage",
-}

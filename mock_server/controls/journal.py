@@ -27,13 +27,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mock_server.api.wsgi_input import replay_input
+from mock_server.api.wsgi_input import read_up_to, replay_input
 from mock_server.controls.exchange import Exchange, access_line, decode, encode
-from mock_server.openapi.matching import OperationMatch, OperationMatcher
+from mock_server.openapi.matching import (
+    ENV_OPERATION,  # OperationMatch | None, set by the journal (openapi.matching.operation_of)
+    OperationMatch,
+    OperationMatcher,
+    operation_of,
+)
 from mock_server.state.journal import JournalRecord, JournalStore
 
-#: What an inner layer finds in the WSGI environ (and may add to it).
-ENV_OPERATION = "mock_server.operation"  # OperationMatch | None, set by the journal
+#: What an inner layer finds in the WSGI environ (and may add to it), besides ENV_OPERATION.
 ENV_REQUEST_ID = "mock_server.request_id"  # str, set by the journal
 ENV_FAULT = "mock_server.fault"  # str, set by the fault layer when it changed the answer
 ENV_VIOLATIONS = "mock_server.violations"  # list of dicts, set by the validation proxy
@@ -166,17 +170,6 @@ class Journal:
         return {**self.store.stats(), "body_limit": self.body_limit}
 
 
-def _read_head(stream: Any, wanted: int) -> bytes:
-    parts = []
-    while wanted > 0:
-        data = stream.read(wanted)
-        if not data:
-            break
-        parts.append(data)
-        wanted -= len(data)
-    return b"".join(parts)
-
-
 _request_ids = itertools.count(1)
 
 
@@ -208,8 +201,7 @@ class JournalMiddleware:
             self.skip_prefix is not None and path.startswith(self.skip_prefix))
         request_id = environ.get("HTTP_X_REQUEST_ID") or f"{next(_request_ids):08x}"
         environ[ENV_REQUEST_ID] = request_id
-        match = self.matcher.match(method, path) if self.matcher is not None else None
-        environ[ENV_OPERATION] = match
+        match = operation_of(environ, self.matcher) if self.matcher is not None else None
 
         exchange = Exchange()
         exchange.request_id = request_id
@@ -260,7 +252,7 @@ class JournalMiddleware:
         if length <= 0:
             return b"", 0
         stream = environ["wsgi.input"]
-        head = _read_head(stream, min(length, self.journal.body_limit))
+        head = read_up_to(stream, min(length, self.journal.body_limit))
         replay_input(environ, head)
         return head, length
 

@@ -11,7 +11,6 @@ import jwt
 import pytest
 
 from mock_server.api.callers import api_user_id
-from mock_server.app import create_app
 from mock_server.settings import DEFAULT_API_KEY
 from tests.conftest import LILLE, OTHER_USER_ID
 
@@ -70,8 +69,8 @@ class TestAuth:
             else:
                 assert response.status_code == 401, operation.operation_id
 
-    def test_unverified_tokens_of_a_real_identity_provider(self):
-        app = create_app({"SEED": 1, "EVENTS": 20, "VERIFY_TOKEN_SIGNATURE": False})
+    def test_unverified_tokens_of_a_real_identity_provider(self, make_app):
+        app = make_app({"SEED": 1, "EVENTS": 20, "VERIFY_TOKEN_SIGNATURE": False})
         claims = {"sub": "a-real-idp-user", "type": "DKTCONNECT", "given_name": "Ada",
                   "family_name": "L"}
         token = jwt.encode(claims, "idp-private-secret-0123456789abc", algorithm="HS256")
@@ -81,8 +80,8 @@ class TestAuth:
         assert me.json["name"] == "Ada L" and me.json["type"] == "DKTCONNECT"
         assert me.json["id"] == api_user_id("a-real-idp-user")  # a stable uuid for the subject
 
-    def test_several_api_keys(self):
-        app = create_app({"SEED": 1, "EVENTS": 20, "API_KEYS": ["k1", "k2"]})
+    def test_several_api_keys(self, make_app):
+        app = make_app({"SEED": 1, "EVENTS": 20, "API_KEYS": ["k1", "k2"]})
         client = app.test_client()
         assert client.get(NEAR_LILLE, headers={"X-Api-Key": "k2"}).status_code == 200
         assert client.get(NEAR_LILLE, headers=KEY).status_code == 401
@@ -126,6 +125,29 @@ class TestErrors:
         assert wrong.status_code == 405
         assert wrong.headers["Allow"] == "GET, POST"
         assert wrong.json["code"] == 405
+
+
+    @pytest.mark.parametrize("path, nearest", [
+        ("/activities/v1/evnts", "Nearest: GET /activities/v1/events (listEvents): segment "
+                                 "'evnts' where the spec has 'events'."),
+        ("/v1/events/abc", "Nearest: GET /v1/events/{id} (getEvent): segment 'abc' cannot be "
+                           "the {id} parameter"),
+        ("/sportstrackingdata/v2/activitie", "Nearest: GET /sportstrackingdata/v2/activities "
+                                             "(listActivities)"),
+    ])
+    def test_a_404_names_the_nearest_operation(self, client, path, nearest):
+        missing = client.get(path, headers=KEY)
+        assert missing.status_code == 404 and missing.json["code"] == 404
+        message = missing.json["message"]
+        assert message.startswith(f"No operation at GET {path}. {nearest}")
+        assert message.endswith(
+            " The APIs live under /activities/v1, /v1, /sportstrackingdata/v2 and /v2.")
+        assert ".." not in message
+
+    def test_a_404_far_from_every_operation_names_none(self, client):
+        message = client.get("/favicon.ico").json["message"]
+        assert message == ("No operation at GET /favicon.ico. The APIs live under "
+                           "/activities/v1, /v1, /sportstrackingdata/v2 and /v2.")
 
 
 class TestPagination:

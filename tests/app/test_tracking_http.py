@@ -152,10 +152,8 @@ class TestUpload:
         for url, data in zip(urls, payloads, strict=True):
             assert client.get(path_of(url)).data == data
 
-    def test_storage_cap_answers_507(self, owner_headers):
-        from mock_server.app import create_app
-
-        small = create_app({"SEED": 1, "EVENTS": 10, "UPLOAD_STORAGE_BYTES": 5000})
+    def test_storage_cap_answers_507(self, owner_headers, make_app):
+        small = make_app({"SEED": 1, "EVENTS": 10, "UPLOAD_STORAGE_BYTES": 5000})
         client = small.test_client()
         headers = dict(owner_headers)
         assert upload(client, headers, jpeg(4000)).status_code == 200

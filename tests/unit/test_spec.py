@@ -209,14 +209,16 @@ def test_no_link_leads_to_my_subscription() -> None:
 
 
 def test_servers_keep_both_real_prefixes_reachable_on_one_mock_host() -> None:
+    """Each API under its real prefix on the mock, and both at the mock's root, as written."""
     for path, item in SPEC["paths"].items():
         urls = [s["url"] for s in item["servers"]]
         if path.startswith("/v1/"):
             assert urls == ["https://api-eu.decathlon.net/activities",
-                            "http://localhost:8000/activities"]
+                            "http://localhost:8000/activities", "http://localhost:8000"]
         else:
             assert urls == ["https://api.decathlon.net/sportstrackingdata",
-                            "http://localhost:8000/sportstrackingdata"]
+                            "http://localhost:8000/sportstrackingdata", "http://localhost:8000"]
+    assert [s["url"] for s in SPEC["servers"]][-1] == "http://localhost:8000"
 
 
 def test_enumerations_and_formats_from_the_documents() -> None:
