@@ -38,7 +38,7 @@ from tests.integration.partner_tools import (
     start_prism,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.integration
 DOCUMENTS = ROOT / "fixtures" / "documents"
 SUBSCRIBER = "4c68165b-3869-4c22-8098-a4a429c97509"
 GPX = (b'<?xml version="1.0" encoding="UTF-8"?>\n<gpx xmlns="http://www.topografix.com/GPX/1/1" '

@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import ServerProcess, start_server, stop_server
 from tests.integration.partner_tools import ROOT, run_schemathesis, schemathesis_passed
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
