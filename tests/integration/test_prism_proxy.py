@@ -27,7 +27,7 @@ import requests
 
 from mock_server.seed.fixtures import DEFAULT_USER_ID
 from mock_server.settings import DEFAULT_API_KEY
-from tests.conftest import ServerProcess, start_server, stop_server
+from tests.conftest import ServerProcess
 from tests.integration.partner_tools import (
     ROOT,
     PrismProxy,
@@ -50,17 +50,10 @@ def document(name: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def mock() -> Iterator[ServerProcess]:
-    server = start_server("--quiet")
-    yield server
-    stop_server(server)
-
-
-@pytest.fixture(scope="module")
-def prism(mock: ServerProcess) -> Iterator[PrismProxy]:
+def prism(server: ServerProcess) -> Iterator[PrismProxy]:
     """`prism proxy openapi.yaml http://MOCK --errors`: Prism serves the spec's paths as
     written (/v1/..., /v2/...) and forwards them to the mock's root, which serves them too."""
-    proxy = start_prism(mock.url)
+    proxy = start_prism(server.url)
     yield proxy
     proxy.stop()
 
@@ -87,9 +80,9 @@ class Client:
         return answer.json()
 
 
-def test_the_documents_requests_draw_no_violation(mock: ServerProcess,
+def test_the_documents_requests_draw_no_violation(server: ServerProcess,
                                                    prism: PrismProxy) -> None:
-    tokens = {DEFAULT_USER_ID: mock.token(), SUBSCRIBER: mock.token(SUBSCRIBER)}
+    tokens = {DEFAULT_USER_ID: server.token(), SUBSCRIBER: server.token(SUBSCRIBER)}
     before = len(prism.output())
     api = Client(prism, tokens)
     owner = DEFAULT_USER_ID

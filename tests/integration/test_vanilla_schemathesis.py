@@ -9,27 +9,18 @@ and is printed with any failure for `--seed N` to replay it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from tests.conftest import ServerProcess, start_server, stop_server
+from tests.conftest import ServerProcess
 from tests.integration.partner_tools import ROOT, run_schemathesis, schemathesis_passed
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def mock() -> Iterator[ServerProcess]:
-    server = start_server("--quiet")
-    yield server
-    stop_server(server)
-
-
 def test_plain_schemathesis_at_one_base_url_with_every_check_passes(
-        mock: ServerProcess) -> None:
+        server: ServerProcess) -> None:
     """The issue's own command: both APIs at the mock's root, the spec's paths as written."""
-    run = run_schemathesis(mock.url)
+    run = run_schemathesis(server.url)
     passed, output = schemathesis_passed(run)
     assert passed, output
     assert "Operations:       18 selected / 18 total" in output, output
