@@ -18,6 +18,7 @@ from typing import Any
 
 from mock_server.domain.clock import Clock, SteerableClock
 from mock_server.domain.errors import RuleViolation
+from mock_server.domain.ports import BlobStore
 from mock_server.domain.tracking.activities import (
     TrackingActivities,
     activities_from_snapshot,
@@ -47,7 +48,7 @@ class Services:
     store: ReplicatedStore
     activities: TrackingActivities
     activity_store: ReplicatedActivities
-    blobs: EngineBlobStore
+    blobs: BlobStore
     #: The fixtures ``reset`` returns to: the log's latest base change says which.
     fixture_seed: int = 42
     fixture_events: int = 300

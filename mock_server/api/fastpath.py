@@ -18,12 +18,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from mock_server.api.headers import JSON
 from mock_server.api.http_status import status_line
 from mock_server.api.requests import Responder
 from mock_server.openapi.matching import OperationMatcher, operation_of
 
 WsgiApp = Callable[..., Iterable[bytes]]
-JSON_CONTENT_TYPE = "application/json"
 
 
 class ApiDispatcher:
@@ -40,6 +40,6 @@ class ApiDispatcher:
             return self.app(environ, start_response)
         answer = self._respond(environ, match)
         start_response(status_line(answer.status), [
-            ("Content-Type", JSON_CONTENT_TYPE), ("Content-Length", str(len(answer.body))),
+            ("Content-Type", JSON), ("Content-Length", str(len(answer.body))),
             *answer.headers.items()])
         return [answer.body]

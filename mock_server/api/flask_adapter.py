@@ -16,12 +16,12 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import BaseConverter, Map
 
 from mock_server.api.answers import error_answer, http_error_message, unhandled_answer
+from mock_server.api.headers import JSON
 from mock_server.api.http_status import status_line
 from mock_server.api.requests import Answer, Responder
 from mock_server.openapi.matching import OperationMatch, OperationMatcher, segment_pattern
 from mock_server.openapi.spec import Operation, Spec
 
-JSON = "application/json"
 #: How close (``NearMiss.similarity``, 0..1) a path must be for a 404 to name an operation: a
 #: typo or a wrong mount scores 0.8 to 0.97, a path of another service about 0.5.
 NEAR_ENOUGH = 0.6

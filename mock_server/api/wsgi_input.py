@@ -9,6 +9,7 @@ that never come.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from typing import Any
 
 from werkzeug.wsgi import LimitedStream
@@ -65,3 +66,17 @@ def replay_input(environ: dict[str, Any], head: bytes) -> None:
             return
         stream = LimitedStream(stream, length - len(head))
     environ["wsgi.input"] = io.BufferedReader(_Prefixed(head, stream))
+
+
+def collect(result: Iterable[bytes]) -> bytes:
+    """A WSGI app's whole answer, and its ``close()`` called, as PEP 3333 asks of a server.
+
+    The mock's answers are small and already in memory (uploads are capped at 3 MiB), so the
+    layers that need the whole body (the journal, the RSGI server) collect it at once.
+    """
+    try:
+        return b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()

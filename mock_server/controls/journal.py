@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mock_server.api.wsgi_input import read_up_to, replay_input
+from mock_server.api.wsgi_input import collect, read_up_to, replay_input
 from mock_server.controls.exchange import Exchange, access_line, decode, encode
 from mock_server.openapi.matching import (
     ENV_OPERATION,  # OperationMatch | None, set by the journal (openapi.matching.operation_of)
@@ -227,13 +227,7 @@ class JournalMiddleware:
         # the body is collected here: the exchange is complete, with its body and full timing,
         # before the server sends a byte, whatever the server or test client does next.
         try:
-            result = self.app(environ, capture)
-            try:
-                body = b"".join(result)
-            finally:
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
+            body = collect(self.app(environ, capture))
         except BaseException as exc:
             exchange.error = environ.get(ENV_ERROR) or f"{type(exc).__name__}: {exc}"
             self._finish(exchange, environ, match, clock, record)
@@ -299,14 +293,5 @@ def _request_headers(environ: Mapping[str, Any]) -> dict[str, Any]:
         kept.pop(key, None)
     return kept
 
-
-def _header_items(environ: Mapping[str, Any]) -> list[tuple[str, str]]:
-    return [(key, value) for key, value in environ.items()
-            if isinstance(value, str) and (key.startswith("HTTP_") or (
-                key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value))]
-
-
-def _header_name(key: str) -> str:
-    return (key[5:] if key[:5] == "HTTP_" else key).replace("_", "-").title()
 
 

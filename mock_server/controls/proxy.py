@@ -36,6 +36,7 @@ import requests
 from flask import Flask, Response
 
 from mock_server.api.answers import error_answer
+from mock_server.api.headers import JSON, header
 from mock_server.api.http_status import status_line
 from mock_server.api.requests import WsgiRequestView, parse_args, read_body
 from mock_server.controls.journal import (
@@ -56,7 +57,6 @@ HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy
                         "te", "trailer", "trailers", "transfer-encoding", "upgrade",
                         "proxy-connection"})
 MAX_REPORT_ENTRIES = 10_000
-JSON = "application/json"
 
 
 def request_violations(operation: Operation, validator: OperationValidator,
@@ -94,13 +94,13 @@ def response_violations(operation: Operation, validator: OperationValidator, sta
                            f"(documented: {documented})")]
     if operation.response_schema(status) is None:
         return []
-    content_type = _header(headers, "content-type") or ""
+    content_type = header(headers, "content-type") or ""
     if content_type.split(";")[0].strip().lower() != JSON:
         return [_violation("response", "content-type",
                            f"content type {content_type or '(none)'}; the spec documents "
                            f"{JSON} for {status}")]
     try:
-        data = _decoded(raw, _header(headers, "content-encoding"))
+        data = _decoded(raw, header(headers, "content-encoding"))
         body = orjson.loads(data)
     except (ValueError, zlib.error) as exc:
         return [_violation("response", "body", f"the body is not readable JSON: {exc}")]
@@ -114,12 +114,6 @@ def _violation(side: str, kind: str, message: str, where: str | None = None) -> 
         found["where"] = where
     return found
 
-
-def _header(headers: Sequence[tuple[str, str]], wanted: str) -> str | None:
-    for name, value in headers:
-        if name.lower() == wanted:
-            return value
-    return None
 
 
 def _decoded(raw: bytes, encoding: str | None) -> bytes:

@@ -114,6 +114,21 @@ class TestErrors:
         assert response.status_code == 422
         assert {"end_date", "age_max"} <= set(response.json["errors"])
 
+    def test_utc_written_plus_zero_is_accepted_and_answered_with_z(self, client, owner_headers):
+        """What generated clients send for a UTC datetime (Python's isoformat()); openapi.yaml
+        DateTime says why. Other offsets and milliseconds stay refused."""
+        event = create(client, owner_headers, start_date="2027-03-07T09:00:00+00:00",
+                       end_date="2027-03-07T10:30:00+00:00",
+                       publish_date="2027-01-01T00:00:00+00:00")
+        assert (event["start_date"], event["end_date"], event["publish_date"]) == (
+            "2027-03-07T09:00:00Z", "2027-03-07T10:30:00Z", "2027-01-01T00:00:00Z")
+        listed = client.get(NEAR_LILLE + "&start_date=2027-03-07T09:00:00%2B00:00", headers=KEY)
+        assert listed.status_code == 200, listed.json
+        for other in ("2027-03-07T10:00:00+01:00", "2027-03-07T09:00:00.000Z"):
+            refused = client.post(EVENTS, json={**CREATE, "start_date": other},
+                                  headers=owner_headers)
+            assert refused.status_code == 422 and "start_date" in refused.json["errors"], other
+
     def test_unknown_query_parameter_is_422(self, client):
         response = client.get(NEAR_LILLE + "&lvl[]=5", headers=KEY)
         assert response.status_code == 422 and "lvl[]" in response.json["errors"]

@@ -7,19 +7,21 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from mock_server.domain.activities.models import (
-    Child,
-    Event,
+from mock_server.domain.activities.fields import (
     FieldSpec,
-    Subscriber,
-    Subscription,
-    User,
     is_blank,
     read_body,
     read_children,
     read_int,
     read_levels,
     read_text,
+)
+from mock_server.domain.activities.models import (
+    Child,
+    Event,
+    Subscriber,
+    Subscription,
+    User,
 )
 from mock_server.domain.clock import SystemClock, VirtualClock
 from mock_server.domain.errors import DomainError, Forbidden, NotFound, RuleViolation

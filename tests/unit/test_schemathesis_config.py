@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 
 from mock_server.api.auth import Tokens
-from mock_server.domain.activities.models import NON_BLANK_PATTERN, FieldInvalid, read_text
+from mock_server.domain.activities.fields import NON_BLANK_PATTERN, FieldInvalid, read_text
 from mock_server.domain.clock import SystemClock
 from mock_server.openapi.validation import CompiledSchema
 from mock_server.settings import DEFAULT_API_KEY, DEFAULT_TOKEN_SECRET

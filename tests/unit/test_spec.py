@@ -232,5 +232,7 @@ def test_enumerations_and_formats_from_the_documents() -> None:
     assert pattern.match("2018-07-21T17:32:28Z")
     assert not pattern.match("2018-07-21T17:32:28.123Z")
     assert not pattern.match("2018-07-21T17:32:28+02:00")
+    assert pattern.match("2018-07-21T17:32:28+00:00")  # UTC as generated clients write it
+    assert schemas["Level"]["x-enum-varnames"] == ["BEGINNER", "GOOD", "EXPERT"]
     limit = SPEC["components"]["parameters"]["DesiredLimit"]["schema"]
     assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 100, 25)

@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 from flask import Blueprint, Response, request
 
+from mock_server.api.headers import JSON
 from mock_server.api.http_status import status_line
 from mock_server.api.shaping import error_body
 from mock_server.controls.journal import ADMIN_PREFIX
@@ -27,7 +28,6 @@ from mock_server.errors import ApiError
 
 ADMIN_SPEC_PATH = Path(__file__).with_name("admin-openapi.yaml")
 ADMIN_KEY_HEADER = "X-Admin-Key"
-JSON = "application/json"
 
 
 class AdminError(ApiError):
