@@ -14,7 +14,7 @@ What it measures, in one run on this machine, with the same requests for every t
 * requests/s of a bounded `contracts run` against the mock.
 
 It installs what it lacks (wrk from Debian's packages, Prism from the npm registry into
-`tools/prism/node_modules`), starts every server in its own process group and stops each of them
+`tools/node_modules`), starts every server in its own process group and stops each of them
 in a `finally`, so nothing it started outlives it. Results go to stdout (tables) and to a JSON
 file (`--json`, default `bench/results.json`).
 
@@ -48,8 +48,9 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
-#: Prism is pinned once for the repository (tools/prism/package-lock.json, shared with the tests).
-PRISM_BIN = ROOT / "tools" / "prism" / "node_modules" / ".bin" / "prism"
+#: Prism is pinned once for the repository, with the partners' tools the tests run
+#: (tools/package-lock.json).
+PRISM_BIN = ROOT / "tools" / "node_modules" / ".bin" / "prism"
 API_KEY = "aaa-bbb-ccc"
 DEFAULT_USER_ID = "28cce8e0-2d57-4e54-8888-2fc69690aeeb"
 LILLE = (50.6292, 3.0573)
@@ -192,11 +193,11 @@ def ensure_wrk() -> str:
 
 
 def ensure_prism() -> list[str]:
-    """Prism at the version `tools/prism/package-lock.json` pins (5.14.2), so reruns compare
-    alike; `scripts/install-prism.sh` installs it with `npm ci` when it is missing."""
+    """Prism at the version `tools/package-lock.json` pins (5.14.2), so reruns compare alike;
+    `tools/install.sh` installs it with `npm ci` when it is missing."""
     if not PRISM_BIN.exists():
-        print("bench: installing Prism into tools/prism/node_modules", file=sys.stderr)
-        subprocess.run(["bash", str(ROOT / "scripts" / "install-prism.sh")], check=True,
+        print("bench: installing Prism into tools/node_modules", file=sys.stderr)
+        subprocess.run(["bash", str(ROOT / "tools" / "install.sh")], check=True,
                        capture_output=True)
     return [str(PRISM_BIN)]
 

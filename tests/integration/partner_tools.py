@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -25,7 +26,8 @@ from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
-PRISM = ROOT / "tools" / "prism" / "node_modules" / ".bin" / "prism"
+TOOLS = ROOT / "tools"
+PRISM = TOOLS / "node_modules" / ".bin" / "prism"
 
 #: `--max-examples` of a CLI run: a third of the profile's examples per property (ci: 30 ->
 #: 10). The CLI runs four phases over every operation, and its coverage phase adds its own
@@ -41,6 +43,21 @@ def run_schemathesis(url: str, *args: str,
                "--max-examples", str(CLI_EXAMPLES), "--no-color", *args]
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, "NO_COLOR": "1"})
+
+
+def events_of_the_configured_caller(url: str) -> int:
+    """How many events the caller of schemathesis.toml owns on the mock at `url`.
+
+    It grows over a run only if the run's authenticated writes were accepted: schemathesis
+    passes a run whose every request but the public list answered 401, and only warns (its
+    `missing_auth` heuristic also counts a documented 403, so it cannot fail a run).
+    """
+    auth = tomllib.loads((ROOT / "schemathesis.toml").read_text(encoding="utf-8"))["auth"]
+    headers = {"X-Api-Key": auth["openapi"]["ApiKey"]["api_key"],
+               "Authorization": f"Bearer {auth['openapi']['BearerAuth']['bearer']}"}
+    answer = requests.get(f"{url}/v1/events/mine?type=created", headers=headers, timeout=30)
+    answer.raise_for_status()
+    return int(answer.json()["meta"]["total"])
 
 
 def schemathesis_passed(run: subprocess.CompletedProcess[str]) -> tuple[bool, str]:
@@ -77,10 +94,17 @@ class PrismProxy:
             self.process.wait()
 
 
+def install_prism() -> None:
+    """tools/install.sh: `npm ci` of tools/package-lock.json (Prism 5.14.2 among the partners'
+    tools), a no-op once done and serialised across pytest-xdist workers."""
+    done = subprocess.run(["bash", str(TOOLS / "install.sh")], capture_output=True, text=True,
+                          timeout=600)
+    if done.returncode != 0 or not PRISM.exists():
+        raise RuntimeError(f"tools/install.sh did not install {PRISM}: {done.stdout}{done.stderr}")
+
+
 def start_prism(upstream: str, *, timeout: float = 60) -> PrismProxy:
-    if not PRISM.exists():
-        raise RuntimeError(f"{PRISM} is missing: run ./scripts/install-prism.sh "
-                           "(./scripts/test does) to install the pinned Prism with npm ci")
+    install_prism()
     port = free_port()
     log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # a file: nobody reads a pipe
     process = subprocess.Popen(

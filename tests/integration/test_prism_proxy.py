@@ -1,7 +1,8 @@
 """Stoplight Prism's validation proxy in front of the mock, as an independent judge.
 
-`prism proxy openapi.yaml UPSTREAM --errors` (Prism 5.14.2, pinned in tools/prism) validates
-every request against the spec before forwarding it and every answer of the mock after.
+`prism proxy openapi.yaml UPSTREAM --errors` (Prism 5.14.2, pinned in tools/package-lock.json)
+validates every request against the spec before forwarding it and every answer of the mock
+after.
 Its validator (AJV, JavaScript regular expressions, ajv-formats) is not ours, so it catches
 what our own validation would wave through. Two kinds of traffic go through it, and neither
 may draw a single violation: the documents' own requests, and a schemathesis run of valid
@@ -31,6 +32,7 @@ from tests.conftest import ServerProcess
 from tests.integration.partner_tools import (
     ROOT,
     PrismProxy,
+    events_of_the_configured_caller,
     prism_answers,
     prism_violations,
     run_schemathesis,
@@ -124,12 +126,15 @@ def test_the_documents_requests_draw_no_violation(server: ServerProcess,
     assert prism_answers(log)["forwarded"] == 19, log
 
 
-def test_schemathesis_through_prism_draws_no_violation(prism: PrismProxy) -> None:
+def test_schemathesis_through_prism_draws_no_violation(server: ServerProcess,
+                                                       prism: PrismProxy) -> None:
     before = len(prism.output())
+    owned_before = events_of_the_configured_caller(server.url)
     run = run_schemathesis(prism.url, "--mode", "positive")
     log = prism.output()[before:]
     passed, output = schemathesis_passed(run)
     assert passed, output
+    assert events_of_the_configured_caller(server.url) > owned_before, output
     assert prism.process.poll() is None, log[-3000:]
     assert prism_violations(log) == [], output
     # The run reached the mock: Prism forwarded the requests rather than answering them.

@@ -75,10 +75,6 @@ def test_the_stateful_phase_follows_the_specs_links_only() -> None:
     assert CONFIG.projects.default.phases.stateful.inference.algorithms == []
 
 
-def test_a_run_whose_credentials_are_refused_fails() -> None:
-    assert [str(w) for w in CONFIG.projects.default.warnings.fail_on] == ["missing_auth"]
-
-
 def test_the_credentials_are_the_mocks_development_ones() -> None:
     schemes = CONFIG.projects.default.auth.openapi.schemes
     assert schemes["ApiKey"].api_key == DEFAULT_API_KEY
