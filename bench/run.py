@@ -14,8 +14,8 @@ What it measures, in one run on this machine, with the same requests for every t
 * requests/s of a bounded `contracts run` against the mock.
 
 It installs what it lacks (wrk from Debian's packages, Prism from the npm registry into
-`bench/node_modules`), starts every server in its own process group and stops each of them in
-a `finally`, so nothing it started outlives it. Results go to stdout (tables) and to a JSON
+`tools/node_modules`), starts every server in its own process group and stops each of them
+in a `finally`, so nothing it started outlives it. Results go to stdout (tables) and to a JSON
 file (`--json`, default `bench/results.json`).
 
 Why wrk and Lua: a Python load generator would need more CPU than the servers it measures on
@@ -48,8 +48,9 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
-PRISM_PACKAGE = "@stoplight/prism-cli@5"
-PRISM_BIN = BENCH / "node_modules" / ".bin" / "prism"
+#: Prism is pinned once for the repository, with the partners' tools the tests run
+#: (tools/package-lock.json).
+PRISM_BIN = ROOT / "tools" / "node_modules" / ".bin" / "prism"
 API_KEY = "aaa-bbb-ccc"
 DEFAULT_USER_ID = "28cce8e0-2d57-4e54-8888-2fc69690aeeb"
 LILLE = (50.6292, 3.0573)
@@ -192,15 +193,12 @@ def ensure_wrk() -> str:
 
 
 def ensure_prism() -> list[str]:
-    """Prism at the version `bench/package-lock.json` pins (5.14.2), so reruns compare alike."""
+    """Prism at the version `tools/package-lock.json` pins (5.14.2), so reruns compare alike;
+    `tools/install.sh` installs it with `npm ci` when it is missing."""
     if not PRISM_BIN.exists():
-        print(f"bench: installing {PRISM_PACKAGE} into bench/node_modules", file=sys.stderr)
-        if (BENCH / "package-lock.json").exists():
-            command = ["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(BENCH)]
-        else:
-            command = ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(BENCH),
-                       PRISM_PACKAGE]
-        subprocess.run(command, check=True, capture_output=True)
+        print("bench: installing Prism into tools/node_modules", file=sys.stderr)
+        subprocess.run(["bash", str(ROOT / "tools" / "install.sh")], check=True,
+                       capture_output=True)
     return [str(PRISM_BIN)]
 
 

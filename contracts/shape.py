@@ -43,7 +43,6 @@ from .generation import live_settings
 from .report import Progress
 from .results import Exchange, Failure, Outcome, Status
 from .shape_schema import (
-    NOT_APPLICABLE,
     SHAPE_CITES,
     SHAPE_PHASES,
     SHAPE_RULES,
@@ -137,10 +136,6 @@ class ShapeRunner:
             spec, target.urls, seed=options.seed, max_examples=options.max_examples).include(
             operation_id=[op.operation_id for op in self.operations] or ["<none>"])
         self.checks = enabled_checks(self.schema, options.checks)
-        self._checks_by_label = {
-            op.label: [check for check in self.checks
-                       if (op.operation_id, check.__name__) not in NOT_APPLICABLE]
-            for op in self.operations}
         self.tally = _Tally()
         self._done = 0
         self._units = 0
@@ -385,8 +380,8 @@ class ShapeRunner:
         return "no case in the phases run"
 
     def _checks_for(self, label: str) -> list[Callable[..., Any]]:
-        """The checks that apply to an operation (all but its `NOT_APPLICABLE` ones)."""
-        return self._checks_by_label.get(label, self.checks)
+        """The checks that apply to an operation (schemathesis.toml says which do not)."""
+        return self.checks
 
 
     # -- results --------------------------------------------------------------------------------

@@ -3,18 +3,19 @@
 Also which of schemathesis' coverage cases a run keeps (`bounded_coverage_cases`).
 
 One loader for every schemathesis run of this repository: the kit's shape phases
-(`shape.ShapeRunner`) and `tests/app/test_schemathesis.py` both call `build_schema`, so the
-statuses a valid request may be answered, and the reason for each, live here only.
-
-Issue 12 will put the documented 422 rules in a root `schemathesis.toml` that both vanilla
-schemathesis and the kit read; until it lands, `WRITE_RULE_STATUSES` is the kit's one place
-for that knowledge (422 on writes, for a business rule the schema cannot express).
+(`shape.ShapeRunner`) and `tests/app/test_schemathesis.py` both call `build_schema`, and it
+reads the repository's `schemathesis.toml`, the file plain `schemathesis run` finds by itself.
+So the documented rules a request the schema allows may meet (the operations whose 422 names a
+business rule, each with its citation), and the links the stateful phase follows (the spec's
+own, none inferred), are written once, for vanilla schemathesis, the kit and the tests.
 """
 
 from __future__ import annotations
 
 import random
+import tomllib
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from .spec import ApiName, Spec
@@ -23,12 +24,12 @@ __all__ = [
     "SHAPE_CITES",
     "SHAPE_PHASES",
     "SHAPE_RULES",
+    "RULES_PATH",
     "VALID_REQUEST_STATUSES",
-    "NOT_APPLICABLE",
-    "WRITE_RULE_STATUSES",
     "bounded_coverage_cases",
     "build_schema",
     "enabled_checks",
+    "load_rules",
 ]
 
 SHAPE_PHASES: tuple[str, ...] = ("examples", "coverage", "fuzzing", "stateful")
@@ -60,8 +61,9 @@ SHAPE_RULES: dict[str, str] = {
 SHAPE_CITES = ("openapi.yaml (Errors, Authentication, Pagination; each operation's responses)",)
 
 #: What `positive_data_acceptance` accepts as the answer to a request valid per the spec, and
-#: why each status is not the server's fault. These are schemathesis' defaults, written out so
-#: the reasons are next to them.
+#: why each status is not the server's fault: schemathesis' defaults, written out so the
+#: reasons are next to them (a test holds them equal to schemathesis' own list). The
+#: operations whose documented 422 names a business rule add "422" in schemathesis.toml.
 VALID_REQUEST_STATUSES: dict[str, str] = {
     "2xx": "accepted, as it should be",
     "3xx": "a redirect does not refuse the request",
@@ -73,20 +75,32 @@ VALID_REQUEST_STATUSES: dict[str, str] = {
     "5xx": "let through here because `not_a_server_error` reports it: one 5xx is one failure, "
            "of the check that names it",
 }
-#: Accepted besides `VALID_REQUEST_STATUSES` on writes (any method but GET): the documented
-#: answer to business rules a schema cannot express (end after start, a full event, a canceled
-#: event, an upload whose bytes do not match its extension). Reads have no such rules, so a
-#: 422 to a schema-valid read is a failure.
-WRITE_RULE_STATUSES: dict[str, str] = {
-    "422": "a documented business rule the schema cannot express refused the write",
-}
-#: (operationId, schemathesis check) pairs that do not apply, and why: heuristics of a check
-#: that the documented behaviour of this API contradicts. Neither run nor reported.
-NOT_APPLICABLE: dict[tuple[str, str], str] = {
-    ("getMySubscription", "ensure_resource_availability"): (
-        "`subscribers/me` is the caller's own subscription, not a view of the event just "
-        "created: its documented 404 (the caller is not subscribed) is not a lost resource"),
-}
+#: The documented rules: schemathesis.toml beside openapi.yaml (see its comments).
+RULES_PATH = Path(__file__).resolve().parent.parent / "schemathesis.toml"
+
+
+def load_rules(*, path: Path = RULES_PATH, seed: int | None = None,
+               max_examples: int | None = None,
+               credentials: Mapping[str, str] | None = None) -> Any:
+    """schemathesis.toml as schemathesis' own configuration, with this run's seed, example
+    count and credentials (the file's are the mock's development ones: a run brings its own,
+    or none, when the kit sends credentials with each request itself)."""
+    from schemathesis.config import SchemathesisConfig
+
+    data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    data.pop("auth", None)
+    if credentials:
+        auth: dict[str, Any] = {}
+        if credentials.get("api_key"):
+            auth["ApiKey"] = {"api_key": credentials["api_key"]}
+        if credentials.get("bearer"):
+            auth["BearerAuth"] = {"bearer": credentials["bearer"]}
+        data["auth"] = {"openapi": auth}
+    if seed is not None:
+        data["seed"] = seed
+    if max_examples is not None:
+        data.setdefault("generation", {})["max-examples"] = max_examples
+    return SchemathesisConfig.from_dict(data)
 
 
 def build_schema(spec: Spec, urls: Mapping[ApiName, str], *, seed: int | None = None,
@@ -99,31 +113,8 @@ def build_schema(spec: Spec, urls: Mapping[ApiName, str], *, seed: int | None = 
     command may be refreshed during a run).
     """
     import schemathesis
-    from schemathesis.config import SchemathesisConfig
 
-    reads = list(VALID_REQUEST_STATUSES)
-    writes = reads + list(WRITE_RULE_STATUSES)
-    data: dict[str, Any] = {
-        "checks": {"positive_data_acceptance": {"expected-statuses": reads}},
-        "operations": [
-            {"exclude-method": "GET",
-             "checks": {"positive_data_acceptance": {"expected-statuses": writes}}},
-            *({"include-operation-id": [operation_id], "checks": {check: {"enabled": False}}}
-              for operation_id, check in NOT_APPLICABLE),
-        ],
-    }
-    if seed is not None:
-        data["seed"] = seed
-    if max_examples is not None:
-        data["generation"] = {"max-examples": max_examples}
-    if credentials:
-        auth: dict[str, Any] = {}
-        if credentials.get("api_key"):
-            auth["ApiKey"] = {"api_key": credentials["api_key"]}
-        if credentials.get("bearer"):
-            auth["BearerAuth"] = {"bearer": credentials["bearer"]}
-        data["auth"] = {"openapi": auth}
-    config = SchemathesisConfig.from_dict(data)
+    config = load_rules(seed=seed, max_examples=max_examples, credentials=credentials)
     return schemathesis.openapi.from_dict(spec.for_servers(dict(urls)), config=config)
 
 

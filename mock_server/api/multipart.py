@@ -39,26 +39,33 @@ class FormTooLarge(ApiError):
                               "not a file.")
 
 
-def form_files(body: bytes, content_type: str,
-               limits: FormLimits) -> MultiDict[str, FileStorage]:
-    """The file parts of a multipart body, as werkzeug's ``request.files`` has them (empty for
-    a body that is not multipart); ``FormTooLarge`` past the limits."""
-    files = simple_files(body, content_type, limits)
-    if files is not None:
-        return files
+@dataclass(frozen=True)
+class Form:
+    """The parts of a multipart body: its files, and the names of its other (text) parts, which
+    an operation that takes only files refuses by name."""
+
+    files: MultiDict[str, FileStorage]
+    fields: tuple[str, ...] = ()
+
+
+def read_form(body: bytes, content_type: str, limits: FormLimits) -> Form:
+    """The parts of a multipart body as werkzeug's ``request.files`` and ``request.form`` have
+    them (no part for a body that is not multipart); ``FormTooLarge`` past the limits."""
+    form = simple_form(body, content_type, limits)
+    if form is not None:
+        return form
     mimetype, options = parse_options_header(content_type)
     parser = FormDataParser(max_form_memory_size=limits.max_field_bytes,
                             max_form_parts=limits.max_parts)
     try:
-        _, _, parsed = parser.parse(io.BytesIO(body), mimetype, len(body), options)
+        _, fields, files = parser.parse(io.BytesIO(body), mimetype, len(body), options)
     except RequestEntityTooLarge:
         raise FormTooLarge(limits) from None
-    return parsed
+    return Form(files, tuple(fields))
 
 
-def simple_files(body: bytes, content_type: str,
-                 limits: FormLimits) -> MultiDict[str, FileStorage] | None:
-    """The file parts of a plain multipart body; ``None`` when the body is anything but plain
+def simple_form(body: bytes, content_type: str, limits: FormLimits) -> Form | None:
+    """The parts of a plain multipart body; ``None`` when the body is anything but plain
     (werkzeug's parser then reads it), ``FormTooLarge`` past the limits."""
     _, options = parse_options_header(content_type)
     boundary = options.get("boundary", "").encode("latin-1", "replace")
@@ -75,6 +82,7 @@ def simple_files(body: bytes, content_type: str,
     if len(parts) > limits.max_parts:
         raise FormTooLarge(limits)
     files: MultiDict[str, FileStorage] = MultiDict()
+    fields: list[str] = []
     for part in parts:
         head, found, data = part.partition(b"\r\n\r\n")
         if not found or b"\r\n " in head or b"\r\n\t" in head:
@@ -97,8 +105,9 @@ def simple_files(body: bytes, content_type: str,
         if filename is None:
             if len(data) > limits.max_field_bytes:  # werkzeug keeps text fields in memory
                 raise FormTooLarge(limits)
+            fields.append(name)
             continue
         files.add(name, FileStorage(io.BytesIO(data), filename=filename, name=name,
                                     content_type=headers.get("content-type"),
                                     headers=headers))
-    return files
+    return Form(files, tuple(fields))

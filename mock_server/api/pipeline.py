@@ -67,6 +67,7 @@ def make_pipeline(operation: Operation, validator: OperationValidator, handler: 
                 api_path=operation.api_path(incoming.path),
                 query_string=incoming.query_string,
                 files=incoming.files,
+                form_fields=incoming.form_fields,
             )
             reply = handler(services, call)
         except ApiError as exc:

@@ -19,7 +19,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.utils import get_host
 from werkzeug.wsgi import get_content_length, get_input_stream
 
-from mock_server.api.multipart import FormLimits, form_files
+from mock_server.api.multipart import FormLimits, read_form
 from mock_server.api.wsgi_input import read_up_to
 from mock_server.errors import ApiError
 from mock_server.openapi.matching import OperationMatch, request_path
@@ -38,6 +38,7 @@ class Incoming:
     path: str  # the full request path, mount included
     query_string: str
     files: Any = None  # werkzeug MultiDict of FileStorage, for a multipart operation
+    form_fields: tuple[str, ...] = ()  # the names of its other parts (text fields)
 
 
 @dataclass(frozen=True)
@@ -158,8 +159,10 @@ def read_incoming(environ: dict[str, Any], match: OperationMatch, limits: BodyLi
     query_string = environ.get("QUERY_STRING", "")
     body = read_body(environ, limits.max_content_length)
     files = None
+    fields: tuple[str, ...] = ()
     if MULTIPART in match.operation.body_schemas:
-        files = form_files(body, environ.get("CONTENT_TYPE", ""), limits.form)
+        form = read_form(body, environ.get("CONTENT_TYPE", ""), limits.form)
+        files, fields = form.files, form.fields
         body = b""
     return Incoming(
         view=WsgiRequestView(environ, parse_args(query_string), body),
@@ -168,4 +171,5 @@ def read_incoming(environ: dict[str, Any], match: OperationMatch, limits: BodyLi
         path=request_path(environ),
         query_string=query_string,
         files=files,
+        form_fields=fields,
     )

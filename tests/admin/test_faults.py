@@ -29,8 +29,9 @@ def test_a_status_fault_answers_the_specs_error_body_without_running_the_request
     before = services.store.event_count()
     answer = client.post("/activities/v1/events", json=NEW_EVENT, headers=bearer())
     assert answer.status_code == 422
-    assert answer.json == {"code": 422, "message": "The given data was invalid.",
-                           "errors": {"end_date": ["end_date must be after start_date."]}}
+    assert answer.json == {
+        "code": 422, "message": "The given data was invalid.",
+        "errors": {"end_date": ["The end date must be a date after start date."]}}
     assert answer.headers["X-Mock-Fault"] == rule["id"]
     assert services.store.event_count() == before
     exchange = client.get("/__admin/journal", headers=ADMIN).json["exchanges"][-1]

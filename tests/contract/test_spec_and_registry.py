@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
 
 import pytest
 
 import contracts
 from contracts import REGISTRY, Selection, Spec, Target
-from contracts.shape_schema import SHAPE_RULES
+from contracts.shape_schema import RULES_PATH, SHAPE_RULES
 from contracts.spec import LinkTracker
 
 PACKAGE = Path(contracts.__file__).parent
@@ -22,7 +23,8 @@ def test_every_operation_is_indexed_with_its_api(spec: Spec) -> None:
     assert not labels["GET /v1/events"].needs_token
     assert labels["POST /v2/upload"].api == "tracking"
     assert labels["POST /v2/upload"].needs_token
-    assert len(spec.links) == 12
+    assert len(spec.links) == 38  # components/links by reference, resolved
+    assert all(link.target != "?" for link in spec.links)
 
 
 @pytest.mark.parametrize(("path", "expected"), [
@@ -129,3 +131,21 @@ def _imports(path: Path) -> set[str]:
 def test_the_kit_never_imports_the_mock(module: str) -> None:
     """`contracts` knows only openapi.yaml and a URL; the plugin starts the mock by command."""
     assert "mock_server" not in _imports(PACKAGE / module)
+
+
+def test_the_reasons_name_exactly_schemathesis_default_statuses_and_the_rules_add_422() -> None:
+    """`VALID_REQUEST_STATUSES` explains schemathesis' own defaults, and schemathesis.toml,
+    which the kit loads, adds 422 and nothing else for the rule-bound operations."""
+    from schemathesis.config import SchemathesisConfig
+
+    from contracts.shape_schema import VALID_REQUEST_STATUSES, load_rules
+
+    default = SchemathesisConfig.from_dict({}).projects.get_default().checks_config_for()
+    assert list(VALID_REQUEST_STATUSES) == default.positive_data_acceptance.expected_statuses
+    rules = load_rules().projects.get_default()
+    operations = [entry for entry in tomllib.loads(RULES_PATH.read_text())["operations"]]
+    assert operations, "schemathesis.toml names the rule-bound operations"
+    for entry in operations:
+        statuses = entry["checks"]["positive_data_acceptance"]["expected-statuses"]
+        assert sorted(statuses) == sorted([*VALID_REQUEST_STATUSES, "422"]), entry
+    assert rules is not None

@@ -11,7 +11,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.test import EnvironBuilder
 
 from mock_server.api.answers import answer_for_exception
-from mock_server.api.multipart import FormLimits, FormTooLarge, form_files, simple_files
+from mock_server.api.multipart import FormLimits, FormTooLarge, read_form, simple_form
 from mock_server.api.requests import (
     BodyLimits,
     BodyTooLarge,
@@ -96,14 +96,15 @@ def _files(files: Any) -> list[tuple[str, str | None, bytes]]:
     return [(name, storage.filename, storage.read()) for name, storage in files.items(multi=True)]
 
 
-def test_both_parsers_find_the_same_files() -> None:
+def test_both_parsers_find_the_same_parts() -> None:
     parts = (file_part(), field("note", b"x"), file_part(b"second", "b.gpx"))
-    quick = simple_files(form(*parts), CONTENT_TYPE, FormLimits())
+    quick = simple_form(form(*parts), CONTENT_TYPE, FormLimits())
     assert quick is not None
-    assert simple_files(form(*parts, preamble=True), CONTENT_TYPE, FormLimits()) is None
-    werkzeug = form_files(form(*parts, preamble=True), CONTENT_TYPE, FormLimits())
-    assert _files(quick) == _files(werkzeug) == [
+    assert simple_form(form(*parts, preamble=True), CONTENT_TYPE, FormLimits()) is None
+    werkzeug = read_form(form(*parts, preamble=True), CONTENT_TYPE, FormLimits())
+    assert _files(quick.files) == _files(werkzeug.files) == [
         ("file", "myphoto.jpg", JPEG), ("file", "b.gpx", b"second")]
+    assert quick.fields == werkzeug.fields == ("note",)
 
 
 @pytest.mark.parametrize("preamble", [False, True])
@@ -111,16 +112,17 @@ def test_both_parsers_apply_the_same_limits(preamble: bool) -> None:
     # werkzeug also caps each 64 KiB chunk it buffers by the field limit: keep it above that.
     limits = FormLimits(max_parts=3, max_field_bytes=100_000)
     ok = form(file_part(), field("a", b"a" * 100_000), field("b", b""), preamble=preamble)
-    assert list(form_files(ok, CONTENT_TYPE, limits)) == ["file"]
+    assert list(read_form(ok, CONTENT_TYPE, limits).files) == ["file"]
     for body in (form(file_part(), *(field(f"f{i}", b"") for i in range(3)), preamble=preamble),
                  form(file_part(), field("a", b"a" * 100_001), preamble=preamble)):
         with pytest.raises(FormTooLarge) as refused:
-            form_files(body, CONTENT_TYPE, limits)
+            read_form(body, CONTENT_TYPE, limits)
         assert refused.value.status == 413 and "at most 3 parts" in refused.value.message
 
 
-def test_a_body_that_is_not_multipart_has_no_files() -> None:
-    assert list(form_files(b'{"file": 1}', "application/json", FormLimits())) == []
+def test_a_body_that_is_not_multipart_has_no_parts() -> None:
+    form = read_form(b'{"file": 1}', "application/json", FormLimits())
+    assert list(form.files) == [] and form.fields == ()
 
 
 def test_one_error_mapping_for_refusals_http_errors_and_bugs(
