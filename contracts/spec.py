@@ -293,14 +293,15 @@ class LinkTracker:
                 if link.source != operation.operation_id or link.status != str(status):
                     continue
                 for parameter, expression in link.parameters:
-                    value = _evaluate(expression, values, request_body, response_body)
+                    value = evaluate_link_expression(expression, values, request_body,
+                                                     response_body)
                     if value is not None:
                         self._offered.setdefault((link.target, parameter, str(value)),
                                                  set()).add(link)
 
 
-def _evaluate(expression: str, path_values: dict[str, str], request_body: Any,
-              response_body: Any) -> Any:
+def evaluate_link_expression(expression: str, path_values: dict[str, str], request_body: Any,
+                             response_body: Any) -> Any:
     """The few runtime expressions the spec's links use."""
     if expression.startswith("$request.path."):
         return path_values.get(expression.removeprefix("$request.path."))

@@ -7,8 +7,8 @@ One module per subject, each registering its checks on import:
 - `context`: `CheckContext`, what a running check may use (HTTP through the target,
   hypothesis properties, cleanup);
 - `compare`: comparing what was sent with what was answered;
-- `events`, `listing`, `filters`, `subscriptions`, `auth`, `tracking`, `formats`: the
-  checks, by subject;
+- `events`, `listing`, `filters`, `subscriptions`, `auth`, `tracking`, `formats`, `links`:
+  the checks, by subject;
 - `stateful`: hypothesis state machines of the documented lifecycles (kept last, so they
   run after the plain checks, as they always have).
 """
@@ -23,7 +23,7 @@ from .registry import REGISTRY, BehaviourCheck, CheckRegistry, SkipCheck, Violat
 #: Import order is registration order, which is the order a run takes the checks in (an
 #: import statement would be sorted alphabetically by the linter).
 SUBJECTS = ("events", "listing", "filters", "subscriptions", "auth", "tracking", "formats",
-            "stateful")
+            "links", "stateful")
 for _subject in SUBJECTS:
     import_module(f"{__name__}.{_subject}")
 

@@ -159,4 +159,11 @@ CASES: dict[str, Case] = {
     "a second subscription of the same user accepted": Case(
         lambda app, t: breakers.AcceptsSecondSubscription(app),
         MACHINE, "a second subscription of the same user", beyond_schema=True),
+    "a link that leads nowhere": Case(
+        lambda app, t: breakers.CancelAnswersAnotherId(app),
+        "every_link_leads_to_a_resource", "link cancelEvent -[200 GetEvent]-> getEvent",
+        beyond_schema=True,
+        # the cancel check reads the cancelled event back by the id it sent, not by the
+        # answer's: only the links (and the answer's own id, when a check compares it) see it
+        may_also=("cancel_gives_canceled_and_hides_from_public_list",)),
 }

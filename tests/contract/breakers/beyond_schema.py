@@ -26,6 +26,7 @@ __all__ = [
     "AcceptsSecondSubscription",
     "AppliesSlotsLimit",
     "AuthMeFlipsType",
+    "CancelAnswersAnotherId",
     "DropsAttendance",
     "ForbiddenSubscriberChangeIs401",
     "LevelFilterRequiresAll",
@@ -262,4 +263,16 @@ class AcceptsSecondSubscription(Breaker):
     def rewrite_response(self, environ: Environ, status: str, payload: Any) -> tuple[str, Any]:
         if status.startswith("422") and "already subscribed" in str(payload.get("message")):
             return "201 CREATED", {"data": True}
+        return status, payload
+
+
+class CancelAnswersAnotherId(Breaker):
+    """The cancel's answer names another event: a client following the spec's links from it
+    (read the cancelled event, duplicate it) reaches nothing. The event itself is cancelled."""
+
+    def rewrite_response(self, environ: Environ, status: str, payload: Any) -> tuple[str, Any]:
+        if (environ["REQUEST_METHOD"] == "POST" and event_id(environ, suffix="/cancel")
+                is not None and status.startswith("200") and isinstance(payload, dict)
+                and isinstance(payload.get("data"), dict)):
+            payload["data"]["id"] = int(payload["data"]["id"]) + 900_000
         return status, payload
