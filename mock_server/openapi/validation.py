@@ -219,7 +219,11 @@ def field_errors(errors: Sequence[Any], prefix: str = "") -> dict[str, list[str]
     grouped: dict[str, list[str]] = {}
 
     def add(path: str, message: str) -> None:
-        grouped.setdefault(path or prefix or "body", []).append(message)
+        # jsonschema reports `required` once per missing field, each error naming the whole
+        # list: without this check, ten missing fields gave each of them ten messages.
+        messages = grouped.setdefault(path or prefix or "body", [])
+        if message not in messages:
+            messages.append(message)
 
     for error in errors:
         base = ".".join([prefix] * bool(prefix) + [str(p) for p in error.absolute_path])
