@@ -77,6 +77,8 @@ def test_a_server_block_is_one_serve_command_and_its_flags(command: str,
 def test_ellipsis_matches_anything_and_the_rest_must_be_exact() -> None:
     assert output_matches('{"url":"http://x/uploads/..."}', '{"url":"http://x/uploads/0bc2"}\n')
     assert output_matches("a\n...\nz", "a\nb\nc\nz")
+    assert output_matches("...\nready", "ready") and output_matches("...\nready", "pip\nready")
+    assert output_matches("a\n...\nz", "a\nz") and output_matches("a\n...", "a")
     assert output_matches("...", "anything at all\nover lines")
     assert output_matches("same  \n\n", "\nsame")  # trailing spaces and edge blank lines
     assert not output_matches("a\n...\nz", "a\nb\ny")
