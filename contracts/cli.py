@@ -35,7 +35,7 @@ __all__ = ["build_parser", "main"]
 EXAMPLES = """\
 examples:
   # the offline mock (both APIs on one host; two fixture users' tokens from its admin API)
-  contracts run --base-url http://127.0.0.1:8000 --api-key aaa-bbb-ccc --report-html report.html
+  contracts run --url http://127.0.0.1:8000 --api-key aaa-bbb-ccc --report-html report.html
   # production, safe requests only, one host per API
   contracts run --activities-url https://api-eu.decathlon.net/activities \\
       --tracking-url https://api.decathlon.net/sportstrackingdata \\
@@ -92,9 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     where = run_parser.add_argument_group("target (one base URL, or one URL per API)")
-    where.add_argument("--base-url", metavar="URL",
+    where.add_argument("--url", "--base-url", dest="base_url", metavar="URL",
                        help="one host serving both APIs: <URL>/activities and "
-                            "<URL>/sportstrackingdata (the mock)")
+                            "<URL>/sportstrackingdata (the mock; the same --url as "
+                            "`mock-server admin`)")
     where.add_argument("--activities-url", metavar="URL",
                        help="root of the Sport Activities API, e.g. "
                             "https://api-eu.decathlon.net/activities")
@@ -148,16 +149,20 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"comma-separated phases to run (default: {','.join(ALL_PHASES)})")
 
     budget = run_parser.add_argument_group("budget and reproducibility")
-    budget.add_argument("--seed", type=int, help="seed of every generated input (printed with "
-                        "each failure; pass it again to replay)")
+    budget.add_argument("--generation-seed", "--seed", dest="seed", type=int,
+                        help="seed of every generated input (printed with each failure; pass "
+                             "it again to replay); not the mock's fixture seed "
+                             "(`mock-server serve --seed`)")
     budget.add_argument("--max-examples", type=_positive_int, default=10, metavar="N",
                         help="generated examples per operation and mode, and per behaviour "
                              "property (default 10)")
     budget.add_argument("--time-budget", type=_positive_float, metavar="SECONDS",
                         help="stop starting new work after this long")
-    budget.add_argument("--workers", type=_positive_int, default=DEFAULT_WORKERS, metavar="N",
+    budget.add_argument("--concurrency", "--workers", dest="workers", type=_positive_int,
+                        default=DEFAULT_WORKERS, metavar="N",
                         help="threads sending requests side by side (they take turns for the "
-                             f"rest; default {DEFAULT_WORKERS})")
+                             f"rest; default {DEFAULT_WORKERS}); threads, where `mock-server "
+                             "serve --workers` counts processes")
     budget.add_argument("--rate-limit", type=_positive_float, metavar="REQ_PER_S",
                         help="at most this many requests per second")
     budget.add_argument("--coverage-cases", type=_positive_int, metavar="N",
@@ -195,7 +200,7 @@ def _target_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> T
     }
     per_api = args.activities_url or args.tracking_url
     if args.base_url and per_api:
-        parser.error("give --base-url, or --activities-url and --tracking-url, not both")
+        parser.error("give --url, or --activities-url and --tracking-url, not both")
     try:
         if args.base_url:
             return Target.from_base_url(args.base_url, **options)
@@ -204,7 +209,7 @@ def _target_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> T
                                     tracking_url=args.tracking_url, **options)
     except ValueError as exc:
         parser.error(str(exc))
-    parser.error("a target is required: --base-url URL, or --activities-url URL and "
+    parser.error("a target is required: --url URL, or --activities-url URL and "
                  "--tracking-url URL")
 
 
@@ -212,7 +217,7 @@ def _replay_prefix(args: argparse.Namespace) -> str:
     """`contracts run` with this run's target and credentials (secrets by variable)."""
     parts = ["contracts", "run"]
     if args.base_url:
-        parts += ["--base-url", shlex.quote(args.base_url)]
+        parts += ["--url", shlex.quote(args.base_url)]
     else:
         parts += ["--activities-url", shlex.quote(args.activities_url),
                   "--tracking-url", shlex.quote(args.tracking_url)]

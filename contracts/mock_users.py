@@ -4,7 +4,7 @@ The checks that need two users (another user's event, another user's activity) a
 without a second token. Against our mock that token is free: its admin API mints a bearer
 token for any fixture user (`POST /__admin/tokens {"user": ...}` with `X-Admin-Key`). So when
 the target is the mock and its admin API answers, a run asks it for what was not given, and
-the common CI setup (`contracts run --base-url <mock> --api-key ...`) runs every check.
+the common CI setup (`contracts run --url <mock> --api-key ...`) runs every check.
 
 The kit still never imports the mock: it recognises it by its admin spec
 (`GET /__admin/openapi.yaml`, a read, so a real deployment only sees one 404), and knows the

@@ -149,16 +149,19 @@ def photo_bytes() -> bytes:
 def add_postman_parser(commands: Any) -> None:
     postman = commands.add_parser(
         "postman", help="write a Postman collection made from openapi.yaml and an environment "
-                        "(key, fresh token) for a mock at --base-url")
+                        "(key, fresh token) for a mock at --url")
     postman.add_argument("--out", default="postman", help="directory to write (default postman)")
-    postman.add_argument("--base-url", default="http://127.0.0.1:8000",
-                         help="the mock's root URL (default http://127.0.0.1:8000)")
+    postman.add_argument("--url", "--base-url", dest="base_url", default="http://127.0.0.1:8000",
+                         help="the mock's root URL, the same --url as `mock-server admin` "
+                              "(default http://127.0.0.1:8000)")
     postman.add_argument("--api-key", default=DEFAULT_API_KEY,
                          help=f"the X-Api-Key value (default {DEFAULT_API_KEY})")
     postman.add_argument("--user", default=None,
                          help="whose token: user uuid or external id (default John D)")
-    postman.add_argument("--ttl", type=int, default=int(DEFAULT_TTL.total_seconds()),
-                         help="seconds the token stays valid (default 7 days)")
+    postman.add_argument("--ttl-seconds", "--ttl", dest="ttl", type=int,
+                         default=int(DEFAULT_TTL.total_seconds()),
+                         help="seconds the token stays valid, as `mock-server token "
+                              "--ttl-seconds` (default 7 days)")
     postman.add_argument("--seed", type=int, default=None,
                          help="the mock's --seed, if you changed it")
     postman.add_argument("--token-secret", default=None,

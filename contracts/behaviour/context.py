@@ -119,8 +119,14 @@ class CheckContext:
 
     def run_property(self, strategy: st.SearchStrategy[Any], body: Callable[[Any], None], *,
                      max_examples: int | None = None) -> None:
-        """Run `body` on examples of `strategy`; the first violation ends the property."""
+        """Run `body` on examples of `strategy`; the first violation ends the property.
+
+        A property the budget stopped before its first example skips the check: the code
+        after it (which reads what the examples drew) has nothing to work on, and a check
+        that ran nothing must not count as passed.
+        """
         found: list[Violation] = []
+        ran = 0
 
         @self.settings(max_examples)
         @hypothesis.seed(self.seed)
@@ -128,6 +134,8 @@ class CheckContext:
         def prop(value: Any) -> None:
             if found or self.expired():
                 return
+            nonlocal ran
+            ran += 1
             self.examples += 1
             try:
                 body(value)
@@ -137,6 +145,8 @@ class CheckContext:
         prop()
         if found:
             raise found[0]
+        if not ran and self.expired():
+            self.skip("time budget exhausted")
 
     # -- domain helpers -------------------------------------------------------------------------
 

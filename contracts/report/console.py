@@ -56,7 +56,7 @@ def render_failure(failure: Failure, *, secrets: Mapping[str, str] | None = None
         for line in excerpt(exchange.response_body).splitlines()[:20]:
             lines.append(f"    {line}")
     if failure.seed is not None:
-        replay = f"{replay_prefix} --seed {failure.seed}"
+        replay = f"{replay_prefix} --generation-seed {failure.seed}"
         if failure.replay:
             replay += f" {failure.replay}"
         lines.append(f"  Replay:   {replay}")

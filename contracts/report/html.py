@@ -149,7 +149,7 @@ def _failure(failure: Failure, show: Show, secrets: Mapping[str, str], replay_pr
                     f"{show(exchange.reason)}\n{show(headers)}\n\n"
                     f"{show(excerpt(exchange.response_body))}</pre></dd>")
     if failure.seed is not None:
-        replay = f"{replay_prefix} --seed {failure.seed}"
+        replay = f"{replay_prefix} --generation-seed {failure.seed}"
         if failure.replay:
             replay += f" {failure.replay}"
         body.append(f"<dt>Replay</dt><dd><pre>{show(replay)}</pre></dd>")

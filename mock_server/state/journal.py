@@ -101,6 +101,7 @@ class MemoryJournal:
             dropped = len(self._records)
             self._records.clear()
             self._unmatched.clear()
+            self._recorded = 0  # `stats` counts since start or clear, as the admin API says
             return dropped
 
     def stats(self) -> dict[str, int]:

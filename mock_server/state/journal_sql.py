@@ -296,6 +296,8 @@ class SqlJournal:
                 "SELECT COUNT(*) FROM (SELECT id FROM exchanges ORDER BY id DESC LIMIT ?) "
                 "AS kept"), (self.size,)).fetchone()[0]
             connection.execute("DELETE FROM exchanges")
+            # `stats` counts since start or clear, as the admin API says.
+            connection.execute("DELETE FROM journal_totals")
         return int(kept)
 
     def stats(self) -> dict[str, int]:

@@ -154,6 +154,11 @@ def test_the_journal_is_bounded_and_keeps_misses_apart() -> None:
     assert page["stats"]["recorded"] == 6 and page["stats"]["evicted"] == 3
     missed = journal(client, "/__admin/journal/unmatched")["exchanges"]
     assert [e["request"]["path"] for e in missed] == ["/activities/v1/nope"]
+    # The counts run since start or clear: a cleared exchange was not evicted.
+    client.delete("/__admin/journal", headers=ADMIN)
+    client.get(f"/activities/v1/events?{LILLE_QUERY}", headers=API_KEY)
+    stats = journal(client)["stats"]
+    assert (stats["recorded"], stats["kept"], stats["evicted"]) == (1, 1, 0)
 
 
 def test_bodies_are_capped_but_requests_still_get_through() -> None:

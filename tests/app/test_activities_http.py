@@ -107,6 +107,16 @@ class TestErrors:
         for field in ("title", "level.0", "surprise", "description", "start_date", "slots"):
             assert field in errors, field
 
+    def test_each_missing_field_is_named_once(self, client, owner_headers):
+        """jsonschema reports `required` once per missing field; the answer says each once
+        (it said each of the ten missing fields ten times, "and 99 more errors")."""
+        response = client.post(EVENTS, json={"title": "Footing"}, headers=owner_headers)
+        assert response.status_code == 422
+        errors = response.json["errors"]
+        assert len(errors) == 10 and errors["slots"] == ["The slots field is required."]
+        assert all(len(messages) == 1 for messages in errors.values()), errors
+        assert response.json["message"].endswith("(and 9 more errors)")
+
     def test_rule_errors_name_their_field(self, client, owner_headers):
         response = client.post(EVENTS, json={**CREATE, "end_date": "2018-07-20T00:00:00Z",
                                              "age_min": 30, "age_max": 20},
@@ -132,6 +142,17 @@ class TestErrors:
     def test_unknown_query_parameter_is_422(self, client):
         response = client.get(NEAR_LILLE + "&lvl[]=5", headers=KEY)
         assert response.status_code == 422 and "lvl[]" in response.json["errors"]
+
+    @pytest.mark.parametrize("query", ["&page=1&page=2", "&page=&page=2", "&latitude=50.6"])
+    def test_a_single_value_parameter_given_twice_is_422(self, client, query):
+        response = client.get(NEAR_LILLE + query, headers=KEY)
+        assert response.status_code == 422, response.json
+        name = query.split("=")[0][1:]
+        assert any("takes one value" in m for m in response.json["errors"][name]), response.json
+
+    def test_an_array_parameter_repeats(self, client):
+        response = client.get(NEAR_LILLE + "&level[]=5&level[]=10", headers=KEY)
+        assert response.status_code == 200, response.json
 
     def test_unknown_path_404_and_wrong_method_405(self, client):
         missing = client.get("/activities/v1/nothing", headers=KEY)

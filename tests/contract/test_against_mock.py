@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from contracts import REGISTRY, RunOptions, Selection, Spec, Status, Target, Verdict, run
 from contracts.report import render_console, write_json, write_junit_xml
+from contracts.runner import run_behaviour_check
 
 
 @pytest.mark.slow
@@ -114,6 +116,17 @@ def test_time_budget_bounds_the_run_and_names_what_it_left_out(mock_target: Targ
     assert any("time budget" in gap.why for gap in report.gaps)
     assert "RESULT: INCOMPLETE (exit 3)" in render_console(report)
 
+
+
+@pytest.mark.parametrize("name", ["pages_agree_with_meta_and_links",
+                                  "every_list_filter_selects_exactly_the_matching_events",
+                                  "upload_accepts_only_the_documented_extensions"])
+def test_a_check_the_budget_stops_before_its_first_example_is_skipped(
+        name: str, mock_target: Target) -> None:
+    """The code after a property reads what it drew: with nothing drawn the check is skipped
+    (and the run INCOMPLETE), never an error of the kit nor a pass."""
+    outcome = run_behaviour_check(name, mock_target, deadline=time.monotonic() - 1)
+    assert (outcome.status, outcome.reason) == (Status.SKIPPED, "time budget exhausted")
 
 def test_fixture_users_come_from_the_mock_admin_api(
         mock_app: Any, make_target: Callable[..., Target]) -> None:

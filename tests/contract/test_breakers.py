@@ -51,7 +51,7 @@ def test_breaker_is_caught_by_the_expected_checks_and_the_others_pass(
     # The report can be acted on: the rule, where it is written, the request, the seed.
     assert failure.rule and failure.cites
     assert failure.exchange is not None and failure.seed == 5
-    assert "curl -X" in text and "--seed 5" in text
+    assert "curl -X" in text and "--generation-seed 5" in text
     assert tokens["main"] not in text  # credentials are named by variable, never printed
     if case.check == MACHINE:  # the machine reports the sequence, it does not crash
         assert "Sequence that broke it" in failure.message, text

@@ -51,7 +51,7 @@ def test_the_html_report_opens_offline_and_shows_what_to_triage(
                                             phases=("examples", "behaviour")))
     path = tmp_path / "contracts-report.html"
     write_html(report, path, secrets=target.secrets(),
-               replay_prefix="contracts run --base-url http://127.0.0.1:8000")
+               replay_prefix="contracts run --url http://127.0.0.1:8000")
 
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     requested: list[str] = []
@@ -74,7 +74,7 @@ def test_the_html_report_opens_offline_and_shows_what_to_triage(
     failure = page.locator("details").first
     expect(failure).to_contain_text("X-Desired-Limit")
     expect(failure).to_contain_text("curl -X GET")
-    expect(failure).to_contain_text("--seed 7 --phases behaviour --check desired_limit")
+    expect(failure).to_contain_text("--generation-seed 7 --phases behaviour --check desired_limit")
     expect(page.locator("#not-checked")).to_be_visible()
     expect(page.locator("table.matrix tr")).to_have_count(1 + 18)  # header + every operation
     expect(page.locator("#links")).to_be_visible()

@@ -159,12 +159,12 @@ def test_near_identical_failures_are_shown_once() -> None:
 
 def test_failure_shows_rule_citation_request_response_and_seed() -> None:
     text = render_failure(_report().failures[0], secrets=SECRETS,
-                          replay_prefix="contracts run --base-url http://mock")
+                          replay_prefix="contracts run --url http://mock")
     assert "Rule:     A cancelled event leaves the public list." in text
     assert "Cites:    Sport Activities API > Events > Cancel a sport activity" in text
     assert "curl -X GET" in text and "${CONTRACTS_TOKEN}" in text
     assert "Response: 200 OK" in text and '"code": 500' in text
-    assert ("Replay:   contracts run --base-url http://mock --seed 42 --phases behaviour "
+    assert ("Replay:   contracts run --url http://mock --generation-seed 42 --phases behaviour "
             "--check cancel_gives_canceled_and_hides_from_public_list") in text
 
 
@@ -223,7 +223,7 @@ def test_html_report_is_one_self_contained_page_with_secrets_masked(tmp_path: Pa
     report = _report()
     report.outcomes[2].failures[0].message += "\nthe token s3cret was refused"
     path = tmp_path / "report.html"
-    write_html(report, path, secrets=SECRETS, replay_prefix="contracts run --base-url http://m")
+    write_html(report, path, secrets=SECRETS, replay_prefix="contracts run --url http://m")
     page = path.read_text()
     assert page.startswith("<!doctype html>") and page.rstrip().endswith("</html>")
     # Nothing loaded from anywhere: no script, stylesheet, image, font or frame.
@@ -233,7 +233,7 @@ def test_html_report_is_one_self_contained_page_with_secrets_masked(tmp_path: Pa
     assert "$CONTRACTS_TOKEN" in page
     assert "RESULT: FAILED (exit 1)" in page
     assert "Sport Activities API &gt; Events &gt; Cancel a sport activity" in page
-    assert "contracts run --base-url http://m --seed 42 --phases behaviour" in page
+    assert "contracts run --url http://m --generation-seed 42 --phases behaviour" in page
     # The matrix: 200 seen 5 times, 422 documented but never answered, 405 undocumented.
     row = page[page.index("<td class='op'>GET /v1/events</td>"):].split("</tr>")[0]
     assert "<td class='seen'>5</td>" in row and "<td class='undoc'>1</td>" in row

@@ -26,7 +26,7 @@ def bundle(node_bin: Path, mock_root: ServerProcess,
     """What `mock-server postman` writes for the running mock."""
     out = tmp_path_factory.mktemp("postman")
     done = subprocess.run([sys.executable, "-m", "mock_server", "postman", "--out", str(out),
-                           "--base-url", mock_root.url], capture_output=True, text=True,
+                           "--url", mock_root.url], capture_output=True, text=True,
                           cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{len(SPEC.operations)} requests made from openapi.yaml" in done.stdout, done.stdout

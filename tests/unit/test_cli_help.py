@@ -64,5 +64,9 @@ def test_the_same_name_means_the_same_in_every_command() -> None:
     minted = parser.parse_args(["admin", "token", "--ttl-seconds", "60"])
     assert token.ttl == minted.ttl == 60  # as the admin API's ttl_seconds
     assert parser.parse_args(["token", "--ttl", "5"]).ttl == 5  # the old spelling still works
+    postman = parser.parse_args(["postman", "--ttl-seconds", "60", "--url", "http://h:1"])
+    assert postman.ttl == 60 and postman.base_url == "http://h:1"  # as `admin --url`
+    old = parser.parse_args(["postman", "--ttl", "60", "--base-url", "http://h:1"])
+    assert (old.ttl, old.base_url) == (postman.ttl, postman.base_url)
     proxy = parser.parse_args(["proxy", "--upstream", "https://x", "--report-json", "r.json"])
     assert proxy.report == "r.json"  # as `contracts run --report-json`

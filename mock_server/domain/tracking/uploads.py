@@ -120,7 +120,7 @@ def check_parts(names: Iterable[str]) -> None:
     """
     unknown = [name for name in dict.fromkeys(names) if name not in UPLOAD_PARTS]
     if unknown:
-        named = ", ".join(repr(name) for name in unknown)
+        named = ", ".join(repr(name) if name else "without a name" for name in unknown)
         raise RuleViolation(
             f"Unknown multipart part {named}: an upload has only the part 'file'.",
             {name: [f"Unknown field {name!r}."] for name in unknown})
