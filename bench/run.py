@@ -19,8 +19,8 @@ What it measures, in one run on this machine, with the same requests for every t
   HAProxy: what a replica costs (memory, connections, CPU per request) and buys;
 * ``contracts``: requests/s of a bounded ``contracts run`` against the mock.
 
-It installs what it lacks (wrk from Debian's packages, Prism from the npm registry into
-``bench/node_modules``), starts every server in its own process group and stops each of them
+It installs what it lacks (wrk from Debian's packages, Prism with ``tools/install.sh`` into
+``tools/node_modules``), starts every server in its own process group and stops each of them
 in a ``finally``, so nothing it started outlives it. Results go to stdout (tables) and to a
 JSON file (``--json``, default ``bench/results.json``). ``bench/README.md`` says how to read
 them.

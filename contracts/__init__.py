@@ -4,15 +4,35 @@ Points schemathesis and the documented behaviour checks at any deployment (the o
 staging host, production in `--read-only`) and reports what broke, where the documents state
 the rule, and how to replay it. The kit knows the APIs only through `openapi.yaml`.
 
-    from contracts import Target, run
-    report = run(Target.from_base_url("http://127.0.0.1:8000", api_key="aaa-bbb-ccc",
-                                      token=token))
-    assert report.ok, report.failures
+    from contracts import Target, Verdict, run
+    report = run(Target.from_base_url("http://127.0.0.1:8000", api_key="aaa-bbb-ccc"))
+    assert report.verdict == Verdict.OK, report.gaps or report.failures
+
+Layout:
+
+- `spec`: `openapi.yaml` as data; `strategies`: valid inputs a client would send;
+- `target`, `tokens`, `local_server`: where a deployment is, with which credentials, through
+  one guarded session; `concurrency`: the threads that overlap requests and take turns;
+- `shape_schema`, `shape`: schemathesis' phases and what a valid request may be answered;
+- `behaviour/`: the documented rules as named checks, one module per subject, one registry;
+- `preflight`, `mock_users`: credentials checked first, two users from the mock's admin API;
+- `runner`, `gaps`, `results`: one run, what it could not exercise, the verdict, as data;
+- `report/`: console, HTML, JSON, JUnit; `cli`, `pytest_plugin`: the two other entry points.
+
+The user's page is `docs/contracts.md`.
 """
 
 from __future__ import annotations
 
-from .checks import REGISTRY, BehaviourCheck, CheckContext, SkipCheck, Violation, behaviour_check
+from .behaviour import (
+    REGISTRY,
+    BehaviourCheck,
+    CheckContext,
+    SkipCheck,
+    Violation,
+    behaviour_check,
+)
+from .local_server import LocalServer
 from .report import (
     Progress,
     render_console,
@@ -21,31 +41,46 @@ from .report import (
     render_failure,
     render_summary,
     to_json,
+    write_html,
     write_json,
     write_junit_xml,
 )
-from .results import Coverage, Failure, Outcome, RunReport, Status
-from .runner import ALL_PHASES, RunOptions, TargetUnreachable, run, run_behaviour_check
-from .spec import API_NAMES, DEFAULT_SPEC_PATH, Operation, Selection, Spec
-from .target import (
+from .results import (
+    EXIT_CODES,
+    Coverage,
     Exchange,
-    LocalServer,
-    ReadOnlyViolation,
-    Target,
-    TokenCommandError,
-    TokenSource,
+    Failure,
+    Gap,
+    Outcome,
+    RunReport,
+    Status,
+    Verdict,
 )
+from .runner import (
+    ALL_PHASES,
+    CredentialsRefused,
+    RunOptions,
+    TargetUnreachable,
+    run,
+    run_behaviour_check,
+)
+from .spec import API_NAMES, DEFAULT_SPEC_PATH, Operation, Selection, Spec
+from .target import ReadOnlyViolation, Target
+from .tokens import TokenCommandError, TokenSource
 
 __all__ = [
     "ALL_PHASES",
     "API_NAMES",
+    "EXIT_CODES",
     "DEFAULT_SPEC_PATH",
     "REGISTRY",
     "BehaviourCheck",
     "CheckContext",
     "Coverage",
+    "CredentialsRefused",
     "Exchange",
     "Failure",
+    "Gap",
     "LocalServer",
     "Operation",
     "Outcome",
@@ -61,6 +96,7 @@ __all__ = [
     "TargetUnreachable",
     "TokenCommandError",
     "TokenSource",
+    "Verdict",
     "Violation",
     "behaviour_check",
     "render_console",
@@ -71,6 +107,7 @@ __all__ = [
     "run",
     "run_behaviour_check",
     "to_json",
+    "write_html",
     "write_json",
     "write_junit_xml",
 ]

@@ -1,7 +1,9 @@
 """`contracts run ...`: check a deployment from the command line (and `contracts checks`).
 
-Exit status: 0 when nothing failed, 1 when a check failed or broke, 2 when nothing could be
-checked (bad arguments, target unreachable, token command failing).
+Exit status (`results.EXIT_CODES`, also in `--help`): 0 OK, everything selected was checked and
+passed; 1 FAILED, a check failed or could not finish; 2 nothing could be checked (bad
+arguments, target unreachable, credentials refused, token command failing); 3 INCOMPLETE,
+nothing failed but something was not checked (the summary names what and why).
 """
 
 from __future__ import annotations
@@ -13,20 +15,27 @@ import sys
 from collections.abc import Sequence
 from textwrap import indent
 
-from .checks import REGISTRY
-from .report import Progress, render_console, write_json, write_junit_xml
-from .runner import ALL_PHASES, RunOptions, TargetUnreachable, run
-from .shape import SHAPE_RULES
+from .behaviour import REGISTRY
+from .report import Progress, render_console, write_html, write_json, write_junit_xml
+from .runner import (
+    ALL_PHASES,
+    DEFAULT_WORKERS,
+    CredentialsRefused,
+    RunOptions,
+    TargetUnreachable,
+    run,
+)
+from .shape_schema import SHAPE_RULES
 from .spec import API_NAMES, Selection, Spec
-from .target import Target, TokenCommandError, TokenSource
+from .target import Target
+from .tokens import TokenCommandError, TokenSource
 
 __all__ = ["build_parser", "main"]
 
 EXAMPLES = """\
 examples:
-  # the offline mock (both APIs on one host)
-  contracts run --base-url http://127.0.0.1:8000 --api-key aaa-bbb-ccc \\
-      --token-command "python -m mock_server token"
+  # the offline mock (both APIs on one host; two fixture users' tokens from its admin API)
+  contracts run --url http://127.0.0.1:8000 --api-key aaa-bbb-ccc --report-html report.html
   # production, safe requests only, one host per API
   contracts run --activities-url https://api-eu.decathlon.net/activities \\
       --tracking-url https://api.decathlon.net/sportstrackingdata \\
@@ -34,6 +43,12 @@ examples:
 
 environment: CONTRACTS_API_KEY, CONTRACTS_TOKEN and CONTRACTS_OTHER_TOKEN stand in for
 --api-key, --token and --other-token; the curl commands of a report refer to them.
+
+exit status:
+  0  OK          every selected check ran and passed, and the API was covered
+  1  FAILED      a check failed, or could not finish
+  2  not run     bad arguments, target unreachable, credentials refused, token command failing
+  3  INCOMPLETE  nothing failed, but something was not checked (the summary says what and why)
 """
 
 
@@ -71,14 +86,16 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="check a deployment", epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run schemathesis (all checks, valid and invalid inputs, link sequences) "
-                    "and the documented behaviour checks against a deployment; print a "
-                    "summary and exit 0 only when nothing failed.",
+                    "and the documented behaviour checks against a deployment; print the "
+                    "verdict first, and exit 0 only when everything selected was checked "
+                    "and passed.",
     )
 
     where = run_parser.add_argument_group("target (one base URL, or one URL per API)")
-    where.add_argument("--base-url", metavar="URL",
+    where.add_argument("--url", "--base-url", dest="base_url", metavar="URL",
                        help="one host serving both APIs: <URL>/activities and "
-                            "<URL>/sportstrackingdata (the mock)")
+                            "<URL>/sportstrackingdata (the mock; the same --url as "
+                            "`mock-server admin`)")
     where.add_argument("--activities-url", metavar="URL",
                        help="root of the Sport Activities API, e.g. "
                             "https://api-eu.decathlon.net/activities")
@@ -104,6 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
                             "(env CONTRACTS_OTHER_TOKEN)")
     other.add_argument("--other-token-command", metavar="CMD",
                        help="command printing the second user's token")
+    creds.add_argument("--mock-users", action=argparse.BooleanOptionalAction, default=True,
+                       help="when the target is the offline mock and its admin API answers, "
+                            "get the tokens not given for two fixture users from it (default: "
+                            "yes; --no-mock-users turns it off)")
+    creds.add_argument("--admin-key", metavar="KEY",
+                       default=os.environ.get("MOCK_SERVER_ADMIN_KEY"),
+                       help="the mock's admin key, for --mock-users (env MOCK_SERVER_ADMIN_KEY; "
+                            "default admin-dev-key)")
 
     select = run_parser.add_argument_group("selection (repeatable; values OR-ed, filters AND-ed)")
     select.add_argument("--api", action="append", choices=API_NAMES, default=[],
@@ -124,15 +149,20 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"comma-separated phases to run (default: {','.join(ALL_PHASES)})")
 
     budget = run_parser.add_argument_group("budget and reproducibility")
-    budget.add_argument("--seed", type=int, help="seed of every generated input (printed with "
-                        "each failure; pass it again to replay)")
+    budget.add_argument("--generation-seed", "--seed", dest="seed", type=int,
+                        help="seed of every generated input (printed with each failure; pass "
+                             "it again to replay); not the mock's fixture seed "
+                             "(`mock-server serve --seed`)")
     budget.add_argument("--max-examples", type=_positive_int, default=10, metavar="N",
                         help="generated examples per operation and mode, and per behaviour "
                              "property (default 10)")
     budget.add_argument("--time-budget", type=_positive_float, metavar="SECONDS",
                         help="stop starting new work after this long")
-    budget.add_argument("--workers", type=_positive_int, default=1, metavar="N",
-                        help="requests of the shape phases sent concurrently (default 1)")
+    budget.add_argument("--concurrency", "--workers", dest="workers", type=_positive_int,
+                        default=DEFAULT_WORKERS, metavar="N",
+                        help="threads sending requests side by side (they take turns for the "
+                             f"rest; default {DEFAULT_WORKERS}); threads, where `mock-server "
+                             "serve --workers` counts processes")
     budget.add_argument("--rate-limit", type=_positive_float, metavar="REQ_PER_S",
                         help="at most this many requests per second")
     budget.add_argument("--coverage-cases", type=_positive_int, metavar="N",
@@ -143,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     output = run_parser.add_argument_group("output")
     output.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report")
     output.add_argument("--report-json", metavar="PATH", help="write a JSON report")
+    output.add_argument("--report-html", metavar="PATH",
+                        help="write a one-page HTML report (self-contained, works offline)")
     output.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="live progress line on stderr (default: only on a terminal)")
     output.add_argument("--coverage", action=argparse.BooleanOptionalAction, default=True,
@@ -168,7 +200,7 @@ def _target_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> T
     }
     per_api = args.activities_url or args.tracking_url
     if args.base_url and per_api:
-        parser.error("give --base-url, or --activities-url and --tracking-url, not both")
+        parser.error("give --url, or --activities-url and --tracking-url, not both")
     try:
         if args.base_url:
             return Target.from_base_url(args.base_url, **options)
@@ -177,7 +209,7 @@ def _target_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> T
                                     tracking_url=args.tracking_url, **options)
     except ValueError as exc:
         parser.error(str(exc))
-    parser.error("a target is required: --base-url URL, or --activities-url URL and "
+    parser.error("a target is required: --url URL, or --activities-url URL and "
                  "--tracking-url URL")
 
 
@@ -185,7 +217,7 @@ def _replay_prefix(args: argparse.Namespace) -> str:
     """`contracts run` with this run's target and credentials (secrets by variable)."""
     parts = ["contracts", "run"]
     if args.base_url:
-        parts += ["--base-url", shlex.quote(args.base_url)]
+        parts += ["--url", shlex.quote(args.base_url)]
     else:
         parts += ["--activities-url", shlex.quote(args.activities_url),
                   "--tracking-url", shlex.quote(args.tracking_url)]
@@ -246,12 +278,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed=args.seed, max_examples=args.max_examples, time_budget=args.time_budget,
         workers=args.workers, phases=args.phases, checks=tuple(args.check),
         exclude_checks=tuple(args.exclude_check), coverage_cases=args.coverage_cases,
-        progress=progress, replay_prefix=replay,
+        progress=progress, replay_prefix=replay, mock_users=args.mock_users,
+        admin_key=args.admin_key,
     )
     try:
         report = run(target, spec=spec, selection=selection, options=options)
-    except (TargetUnreachable, TokenCommandError) as exc:
+    except (TargetUnreachable, CredentialsRefused, TokenCommandError) as exc:
         print(f"contracts: {exc}", file=sys.stderr)
+        print("RESULT: NOT RUN (exit 2): nothing was checked", file=sys.stderr)
         return 2
     finally:
         target.close()
@@ -264,6 +298,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_junit_xml(report, args.junit_xml, secrets=secrets, replay_prefix=replay)
     if args.report_json:
         write_json(report, args.report_json, secrets=secrets)
+    if args.report_html:
+        write_html(report, args.report_html, secrets=secrets, replay_prefix=replay)
     return report.exit_code
 
 

@@ -29,15 +29,13 @@ from typing import Any
 import pytest
 import requests
 
-from .target import Target, TokenSource
+from .mock_users import DEFAULT_ADMIN_KEY, OTHER_USER
+from .target import Target
+from .tokens import TokenSource
 
 __all__ = ["MockServer", "start_mock_server"]
 
 DEFAULT_API_KEY = "aaa-bbb-ccc"
-#: The mock's development admin key (`MOCK_SERVER_ADMIN_KEY` overrides it on both sides).
-DEFAULT_ADMIN_KEY = "admin-dev-key"
-#: The second fixture user of the mock (the documents' subscriber example).
-OTHER_USER = "4c68165b-3869-4c22-8098-a4a429c97509"
 
 
 def _free_port() -> int:

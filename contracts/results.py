@@ -1,8 +1,9 @@
-"""What a run found, as plain data: the runner fills it, `report.py` renders it.
+"""What a run found, as plain data: the runner fills it, `report` renders it.
 
-Kept free of HTTP and rendering so a report can be built, compared or re-rendered in a test
-without a server. One `Outcome` is one check applied to one scope: an operation for shape
+Kept free of sessions and rendering so a report can be built, compared or re-rendered in a
+test without a server. One `Outcome` is one check applied to one scope: an operation for shape
 checks (`response_schema_conformance` on `GET /v1/events`), a scenario for behaviour checks.
+An `Exchange` is the request and response a failure shows, copied off the wire.
 """
 
 from __future__ import annotations
@@ -10,18 +11,83 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
-from .target import Exchange
+if TYPE_CHECKING:
+    import requests
 
 __all__ = [
+    "EXIT_CODES",
     "Coverage",
+    "Exchange",
     "Failure",
+    "Gap",
     "LinkCoverage",
     "OperationCoverage",
     "Outcome",
     "RunReport",
     "Status",
+    "Verdict",
+    "header_text",
 ]
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request and its response, as sent on the wire (what a failure report shows)."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: bytes | None
+    status: int
+    reason: str
+    response_headers: dict[str, str]
+    response_body: bytes
+    elapsed: float
+
+    @classmethod
+    def from_response(cls, response: requests.Response) -> Exchange:
+        return cls._of(response.request, response.status_code, response.reason,
+                       dict(response.headers), response.content,
+                       response.elapsed.total_seconds())
+
+    @classmethod
+    def from_schemathesis(cls, response: Any) -> Exchange:
+        """From a `schemathesis.Response` (what `case.call()` returns)."""
+        headers = {name: ", ".join(values) for name, values in response.headers.items()}
+        return cls._of(response.request, response.status_code, response.message, headers,
+                       response.content, response.elapsed)
+
+    @classmethod
+    def _of(cls, request: Any, status: int, reason: str | None, headers: dict[str, str],
+            body: bytes | None, elapsed: float) -> Exchange:
+        """Both sources carry a `requests.PreparedRequest`; they differ in the response."""
+        return cls(
+            method=request.method or "GET",
+            url=request.url or "",
+            request_headers={name: header_text(value) for name, value in request.headers.items()},
+            request_body=_body_bytes(request.body),
+            status=status,
+            reason=reason or "",
+            response_headers=headers,
+            response_body=body or b"",
+            elapsed=elapsed,
+        )
+
+
+def _body_bytes(body: Any) -> bytes | None:
+    """A prepared request's body as bytes (a streamed body cannot be shown again)."""
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if body is not None and not isinstance(body, bytes):
+        return b"<streamed body>"
+    return body
+
+
+def header_text(value: str | bytes) -> str:
+    """Header values may be bytes in `requests`; reports and comparisons want text."""
+    return value.decode("latin-1") if isinstance(value, bytes) else value
 
 
 class Status(StrEnum):
@@ -30,6 +96,32 @@ class Status(StrEnum):
     SKIPPED = "skipped"
     #: The check itself could not run to the end (a network error, a bug in a check).
     ERROR = "error"
+
+
+class Verdict(StrEnum):
+    """What a run says about the target, in order of precedence."""
+
+    #: A check failed or could not finish: the target breaks the contract (or the run broke).
+    FAILED = "FAILED"
+    #: Nothing failed, but something that should have been checked was not (`gaps` says what).
+    INCOMPLETE = "INCOMPLETE"
+    #: Every selected check ran and passed, and the API was covered.
+    OK = "OK"
+
+
+#: The exit status of `contracts run` for each verdict; 2 is taken by "nothing could be
+#: checked" (bad arguments, target unreachable, credentials refused).
+EXIT_CODES: dict[Verdict, int] = {Verdict.OK: 0, Verdict.FAILED: 1, Verdict.INCOMPLETE: 3}
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Something the run should have exercised and did not, and why."""
+
+    #: "check", "phase", "operation", "status" or "link".
+    kind: str
+    what: str
+    why: str
 
 
 @dataclass
@@ -64,6 +156,9 @@ class Outcome:
     reason: str = ""
     duration: float = 0.0
     examples: int = 0
+    #: Skipped because the run's own choices leave it out (`--read-only`, the selection),
+    #: not because something was missing: such a skip is not a gap.
+    deselected: bool = False
 
 
 @dataclass
@@ -81,6 +176,11 @@ class OperationCoverage:
     @property
     def documented_seen(self) -> list[str]:
         return [code for code in self.documented if _status_matches(code, self.seen)]
+
+    @property
+    def success_missed(self) -> list[str]:
+        """Documented success statuses (2xx) never answered: the operation was not exercised."""
+        return [code for code in self.documented_missed if code.startswith("2")]
 
     @property
     def documented_missed(self) -> list[str]:
@@ -148,6 +248,10 @@ class RunReport:
     requests: int = 0
     command: str = ""
     stopped_early: str = ""
+    #: What should have been exercised and was not; any gap makes the verdict INCOMPLETE.
+    gaps: list[Gap] = field(default_factory=list)
+    #: What the run did on its own that a reader should know (e.g. tokens from the mock).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def failures(self) -> list[Failure]:
@@ -172,11 +276,21 @@ class RunReport:
         return len({(outcome.kind, outcome.check) for outcome in self.outcomes})
 
     @property
+    def requests_per_second(self) -> float:
+        return self.requests / self.duration if self.duration > 0 else 0.0
+
+    @property
     def ok(self) -> bool:
-        """Nothing failed and nothing broke; skipped checks do not fail a run."""
+        """Nothing failed and nothing broke (skips and gaps do not count: see `verdict`)."""
         counts = self.counts()
         return counts[Status.FAILED] == 0 and counts[Status.ERROR] == 0
 
     @property
+    def verdict(self) -> Verdict:
+        if not self.ok:
+            return Verdict.FAILED
+        return Verdict.INCOMPLETE if self.gaps else Verdict.OK
+
+    @property
     def exit_code(self) -> int:
-        return 0 if self.ok else 1
+        return EXIT_CODES[self.verdict]

@@ -12,6 +12,15 @@ limit, token refresh, journal):
 
 Each response is validated once per enabled check so a failure is attributed to the check
 that found it. Failures are recorded, not raised, so one run reports all of them.
+
+The work is cut into units, one per (phase, operation) and one for the stateful phase, run
+on `--workers` threads that take turns (`concurrency.py`): phase by phase, so a time budget
+that runs short still gives every operation its share of every phase, and what it could not
+reach is recorded (`unreached`) for the run's verdict.
+
+Why this module is a little over 400 lines: it is one class, `ShapeRunner`, whose phases
+share one tally, one schema and one way of validating a case; what is not the runner (the
+schema, the checks' rules, which coverage cases to keep) is in `shape_schema.py`.
 """
 
 from __future__ import annotations
@@ -21,57 +30,38 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import hypothesis
 import requests
 from hypothesis import strategies as st
 
+from .concurrency import run_in_turns
+from .generation import live_settings
 from .report import Progress
-from .results import Failure, Outcome, Status
+from .results import Exchange, Failure, Outcome, Status
+from .shape_schema import (
+    SHAPE_CITES,
+    SHAPE_PHASES,
+    SHAPE_RULES,
+    bounded_coverage_cases,
+    build_schema,
+    enabled_checks,
+)
 from .spec import Operation, Selection, Spec
-from .target import Exchange, ReadOnlyViolation, Target
+from .target import ReadOnlyViolation, Target
 
-__all__ = ["SHAPE_PHASES", "SHAPE_RULES", "ShapeOptions", "ShapeRunner", "build_schema"]
-
-SHAPE_PHASES: tuple[str, ...] = ("examples", "coverage", "fuzzing", "stateful")
-
-#: What each schemathesis check asserts, in the words of the contract it enforces.
-SHAPE_RULES: dict[str, str] = {
-    "not_a_server_error": "No request, valid or not, makes the API answer 5xx.",
-    "status_code_conformance": "Every answer has a status the operation documents.",
-    "content_type_conformance": "Every answer has a Content-Type documented for its status.",
-    "response_schema_conformance": "Every answer's body matches the schema of its status.",
-    "response_headers_conformance": "Documented response headers are present and valid.",
-    "positive_data_acceptance": (
-        "A request valid per the spec is accepted; it may only be refused for a documented "
-        "reason (credentials, not found, and on writes a business rule: 422)."
-    ),
-    "negative_data_rejection": (
-        "A request that breaks the spec is refused with a documented 4xx, never accepted and "
-        "never a 5xx."
-    ),
-    "use_after_free": "A removed resource cannot be used afterwards.",
-    "ensure_resource_availability": "A resource just created can be reached through the links.",
-    "missing_required_header": "A request missing a required header is refused with a 4xx.",
-    "ignored_auth": "An operation that declares credentials refuses a request without them.",
-    "object_level_authorization": "One identity cannot read what another identity created.",
-    "unsupported_method": "An undocumented method on a known path answers 405 with Allow.",
-    "allow_header_conformance": "A 405 answer lists the path's documented methods in Allow.",
-    "max_response_time": "Answers arrive within the configured time.",
-}
-_SHAPE_CITES = ("openapi.yaml (Errors, Authentication, Pagination; each operation's responses)",)
-
-#: Statuses a schema-valid write may legitimately get: besides credentials and not-found,
-#: 422 is the documented answer to business rules a schema cannot express (end after start,
-#: a full event, a canceled event...). Reads have no such rules, so they do not get 422.
-_WRITE_ACCEPTANCE = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
+__all__ = ["ShapeOptions", "ShapeRunner"]
 
 
 class _OutOfTime(Exception):
     """Raised inside a hypothesis test to stop generating once the time budget is spent."""
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline
 
 
 @dataclass(frozen=True)
@@ -92,66 +82,6 @@ class ShapeOptions:
         return self.coverage_cases if self.coverage_cases is not None else 8 * self.max_examples
 
 
-def build_schema(spec: Spec, target: Target, options: ShapeOptions) -> Any:
-    """A schemathesis schema of the spec, pointed at the target's API roots."""
-    import schemathesis
-    from schemathesis.config import SchemathesisConfig
-
-    config = SchemathesisConfig.from_dict({
-        "seed": options.seed,
-        "generation": {"max-examples": options.max_examples},
-        "operations": [
-            {"exclude-method": "GET",
-             "checks": {"positive_data_acceptance": {"expected-statuses": _WRITE_ACCEPTANCE}}},
-        ],
-    })
-    return schemathesis.openapi.from_dict(spec.for_servers(target.urls), config=config)
-
-
-#: Coverage scenarios at the edges of what the spec allows, where servers most often break.
-_BOUNDARY_PREFIXES = ("Minimum value", "Maximum value", "Minimum length", "Maximum length",
-                      "Minimum items", "Maximum items", "Default positive")
-
-
-def _description(case: Any) -> str:
-    phase = getattr(getattr(case, "meta", None), "phase", None)
-    return str(getattr(getattr(phase, "data", None), "description", "") or "")
-
-
-def _bounded(cases: list[Any], limit: int, rng: random.Random) -> list[Any]:
-    """At most `limit` coverage cases: the boundaries first, then a seeded sample of the rest.
-
-    Schemathesis makes hundreds of cases for a rich operation; boundaries (minimum, maximum,
-    longest, ...) of valid inputs are kept before the others because that is where a server
-    most often fails, and the same seed picks the same sample.
-    """
-    if len(cases) <= limit:
-        return cases
-    boundaries = [i for i, case in enumerate(cases)
-                  if _description(case).startswith(_BOUNDARY_PREFIXES)][: limit // 2]
-    rest = [i for i in range(len(cases)) if i not in set(boundaries)]
-    chosen = set(boundaries) | set(rng.sample(rest, limit - len(boundaries)))
-    return [cases[i] for i in sorted(chosen)]
-
-
-def enabled_checks(schema: Any, names: frozenset[str] | None = None) -> list[Callable[..., Any]]:
-    """The schemathesis check functions enabled for this schema (optionally by name)."""
-    from schemathesis.checks import CHECKS, load_all_checks
-
-    load_all_checks()
-    config = schema.config.checks_config_for()
-    found = []
-    for check in CHECKS.get_all():
-        if isinstance(check, type):
-            continue
-        name = check.__name__
-        if names is not None and name not in names:
-            continue
-        if config.get_by_name(name=name).enabled:
-            found.append(check)
-    return found
-
-
 @dataclass
 class _Tally:
     """Results per (operation label, check name), filled from several threads."""
@@ -161,7 +91,15 @@ class _Tally:
         default_factory=dict)
     errors: dict[tuple[str, str], str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    #: Cases sent per (operation label, phase).
+    cases: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: Why a (operation label, phase) sent nothing although the phase had work for it.
+    unreached: dict[tuple[str, str], str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def sent(self, label: str, phase: str) -> None:
+        with self.lock:
+            self.cases[(label, phase)] = self.cases.get((label, phase), 0) + 1
 
     def passed(self, label: str, check: str) -> None:
         with self.lock:
@@ -194,15 +132,14 @@ class ShapeRunner:
         self.progress = progress or Progress(enabled=False)
         self.operations = spec.select(selection)
         self._by_label = {op.label: op for op in self.operations}
-        self.schema = build_schema(spec, target, options).include(
+        self.schema = build_schema(
+            spec, target.urls, seed=options.seed, max_examples=options.max_examples).include(
             operation_id=[op.operation_id for op in self.operations] or ["<none>"])
         self.checks = enabled_checks(self.schema, options.checks)
         self.tally = _Tally()
         self._done = 0
+        self._units = 0
         self._lock = threading.Lock()
-        self._pool: ThreadPoolExecutor | None = None
-        self._batch: list[tuple[Any, str]] = []
-        self._validation_lock = threading.Lock()
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -210,54 +147,61 @@ class ShapeRunner:
         if not self.operations or not self.checks:
             return []
         started = time.monotonic()
-        unit_phases = [p for p in self.options.phases if p != "stateful"]
-        if unit_phases:
-            self.progress.update(phase="shape", done=0, total=len(self.operations), force=True)
-            if self.options.workers > 1:
-                # Hypothesis is not thread-safe: cases are generated here, in one thread, in
-                # batches; the workers send them (and validate them, one at a time).
-                self._pool = ThreadPoolExecutor(max_workers=self.options.workers,
-                                                thread_name_prefix="contracts-shape")
-            try:
-                for operation in self.operations:
-                    self._run_operation(operation, unit_phases)
-            finally:
-                if self._pool is not None:
-                    self._pool.shutdown(wait=True)
-                    self._pool = None
-        if "stateful" in self.options.phases:
-            self.progress.update(phase="shape:stateful", force=True)
-            self._run_stateful()
+        units = self.units()
+        self._units = len(units)
+        self.progress.update(phase="shape", done=0, total=len(units), force=True)
+        run_in_turns(units, workers=self.options.workers, deadline=self.options.deadline)
         return self._outcomes(time.monotonic() - started)
+
+    def units(self) -> list[Callable[[float | None], None]]:
+        """The run's work: the stateful phase first (one long sequence of its own), then each
+        unit phase over every operation, phase by phase."""
+        units: list[Callable[[float | None], None]] = []
+        if "stateful" in self.options.phases and not self.target.read_only:
+            units.append(self._run_stateful)
+        for phase in (p for p in self.options.phases if p != "stateful"):
+            units += [partial(self._run_unit, phase, op) for op in self.operations]
+        return units
+
+    @property
+    def unreached(self) -> dict[tuple[str, str], str]:
+        """(operation label, phase) that sent nothing although the phase had work, and why."""
+        return dict(self.tally.unreached)
 
     # -- phases ---------------------------------------------------------------------------------
 
-    def _run_operation(self, operation: Operation, phases: list[str]) -> None:
+    def _run_unit(self, phase: str, operation: Operation, deadline: float | None) -> None:
         api_operation = self.schema[operation.path][operation.method]
         try:
-            for phase in phases:
-                if self._expired():
-                    self.tally.skipped.setdefault(operation.label, "time budget exhausted")
-                    break
-                if phase == "examples":
-                    self._run_examples(api_operation)
-                elif phase == "coverage":
-                    self._run_coverage(api_operation)
-                elif phase == "fuzzing":
-                    self._run_fuzzing(api_operation)
+            if _past(deadline):
+                self.tally.unreached[(operation.label, phase)] = "time budget exhausted"
+                self.tally.skipped.setdefault(operation.label, "time budget exhausted")
+                return
+            if phase == "examples":
+                self._run_examples(api_operation, deadline)
+            elif phase == "coverage":
+                self._run_coverage(api_operation, deadline)
+            elif phase == "fuzzing":
+                self._run_fuzzing(api_operation, deadline)
+            has_work = phase != "examples" or self.schema.get_strategies_from_examples(
+                api_operation)
+            if has_work and not self.tally.cases.get((operation.label, phase)):
+                self.tally.unreached.setdefault(
+                    (operation.label, phase),
+                    "time budget exhausted" if _past(deadline) else "no case could be generated")
         finally:
             with self._lock:
                 self._done += 1
                 done = self._done
             self.progress.update(done=done, failures=self.tally.count_failures())
 
-    def _run_examples(self, api_operation: Any) -> None:
+    def _run_examples(self, api_operation: Any, deadline: float | None) -> None:
         strategies = self.schema.get_strategies_from_examples(api_operation)
         if strategies:
-            self._run_strategy(api_operation, st.one_of(strategies), "examples",
+            self._run_strategy(api_operation, st.one_of(strategies), "examples", deadline,
                                max_examples=min(len(strategies) * 2, self.options.max_examples * 2))
 
-    def _run_coverage(self, api_operation: Any) -> None:
+    def _run_coverage(self, api_operation: Any, deadline: float | None) -> None:
         from schemathesis import GenerationMode
 
         config = self.schema.config.generation_for(operation=api_operation)
@@ -266,62 +210,49 @@ class ShapeRunner:
             generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
             generation_config=config,
         ))
-        cases = _bounded(cases, self.options.coverage_limit,
-                         random.Random(f"{self.options.seed}:{api_operation.label}"))
+        cases = bounded_coverage_cases(cases, self.options.coverage_limit,
+                                       random.Random(f"{self.options.seed}:{api_operation.label}"))
         for case in cases:
-            if self._expired():
+            if _past(deadline):
                 break
-            self._execute(case, "coverage")
-        self._flush()
+            self._send_and_validate(case, "coverage")
 
-    def _run_fuzzing(self, api_operation: Any) -> None:
+    def _run_fuzzing(self, api_operation: Any, deadline: float | None) -> None:
         from schemathesis import GenerationMode
 
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            if self._expired():
+            if _past(deadline):
                 return
             self._run_strategy(api_operation, api_operation.as_strategy(generation_mode=mode),
-                               "fuzzing", max_examples=self.options.max_examples)
+                               "fuzzing", deadline, max_examples=self.options.max_examples)
 
-    def _run_strategy(self, api_operation: Any, strategy: Any, phase: str, *,
-                      max_examples: int) -> None:
-        @hypothesis.settings(self._hypothesis_settings(max_examples))
+    def _run_strategy(self, api_operation: Any, strategy: Any, phase: str,
+                      deadline: float | None, *, max_examples: int) -> None:
+        @live_settings(max_examples)
         @hypothesis.seed(self.options.seed)
         @hypothesis.given(case=strategy)
         def test(case: Any) -> None:
-            if self._expired():
+            if _past(deadline):
                 raise _OutOfTime
-            self._execute(case, phase)
+            self._send_and_validate(case, phase)
 
         try:
             test()
-            self._flush()
-        except _OutOfTime:
-            self._flush()
-        except hypothesis.errors.Unsatisfiable:
+        except (_OutOfTime, hypothesis.errors.Unsatisfiable):
             pass
         except Exception as exc:  # generation itself failed (e.g. an unsatisfiable schema)
-            for check in self.checks:
+            if _past(deadline):
+                return  # hypothesis replayed the example `_OutOfTime` stopped: not an error
+            for check in self._checks_for(api_operation.label):
                 self.tally.errored(api_operation.label, check.__name__,
                                    f"{phase}: could not generate cases: {exc!r}"[:500])
 
-    def _hypothesis_settings(self, max_examples: int) -> hypothesis.settings:
-        return hypothesis.settings(
-            max_examples=max(1, max_examples),
-            database=None,
-            deadline=None,
-            derandomize=False,
-            phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
-            suppress_health_check=list(hypothesis.HealthCheck),
-            verbosity=hypothesis.Verbosity.quiet,
-            report_multiple_bugs=False,
-        )
-
-    def _run_stateful(self) -> None:
+    def _run_stateful(self, deadline: float | None) -> None:
+        """Sequences following the spec's links, until the shape phases' own deadline (one
+        sequence cannot use a share of it: it is one unit that runs beside all the others)."""
         from schemathesis.core.failures import FailureGroup
 
-        if self.target.read_only:
-            return  # the spec's links all start from writes (create, subscribe)
+        del deadline
         try:
             base = self.schema.as_state_machine()
         except Exception as exc:  # no links among the selected operations
@@ -335,8 +266,9 @@ class ShapeRunner:
                         "headers": runner._headers_for(case.operation.label)}
 
             def step(self, input: Any) -> Any:  # noqa: A002 - schemathesis' name
-                if runner._expired():
+                if _past(runner.options.deadline):
                     raise _OutOfTime
+                runner.tally.sent(input.case.operation.label, "stateful")
                 return super().step(input)
 
             def validate_response(self, response: Any, case: Any,
@@ -344,7 +276,7 @@ class ShapeRunner:
                 runner._validate(case, response, "stateful", kwargs, recorder=self.recorder)
 
         settings = hypothesis.settings(
-            self._hypothesis_settings(max(2, self.options.max_examples)),
+            live_settings(max(2, self.options.max_examples)),
             stateful_step_count=self.options.stateful_steps,
         )
         try:
@@ -354,7 +286,16 @@ class ShapeRunner:
         except FailureGroup:
             pass  # already recorded by validate_response
         except Exception as exc:
-            self.tally.errored("stateful", "stateful", f"stateful run stopped: {exc!r}"[:500])
+            # After the deadline, hypothesis replaying the sequence `_OutOfTime` cut short
+            # calls it flaky: that is the budget's doing, not the target's or the kit's.
+            if not _past(self.options.deadline):
+                self.tally.errored("stateful", "stateful",
+                                   f"stateful run stopped: {exc!r}"[:500])
+        finally:
+            with self._lock:
+                self._done += 1
+                done = self._done
+            self.progress.update(done=done, failures=self.tally.count_failures())
 
     # -- one case -------------------------------------------------------------------------------
 
@@ -368,29 +309,6 @@ class ShapeRunner:
         needs_token = operation.needs_token if operation is not None else True
         return self.target.auth_headers(user="main" if needs_token else None)
 
-    def _execute(self, case: Any, phase: str) -> None:
-        if self._pool is None:
-            self._send_and_validate(case, phase)
-        else:
-            self._batch.append((case, phase))
-
-    def _flush(self) -> None:
-        """Send the cases generated so far on the workers, and wait for all of them.
-
-        Generation (hypothesis, in this thread) never overlaps with the workers: CPython 3.11
-        before 3.11.8 can corrupt its AST state when two threads parse or compile at once, and
-        hypothesis and schemathesis both parse source while generating.
-        """
-        if self._pool is None or not self._batch:
-            return
-        batch, self._batch = self._batch, []
-
-        def job(item: tuple[Any, str]) -> None:
-            if not self._expired():
-                self._send_and_validate(*item)
-
-        list(self._pool.map(job, batch))
-
     def _send_and_validate(self, case: Any, phase: str) -> None:
         headers = self._headers_for(case.operation.label)
         try:
@@ -398,14 +316,13 @@ class ShapeRunner:
         except ReadOnlyViolation:
             return
         except requests.RequestException as exc:
-            for check in self.checks:
+            for check in self._checks_for(case.operation.label):
                 self.tally.errored(case.operation.label, check.__name__,
                                    f"request failed: {exc!r}"[:500])
             return
-        # Requests overlap on the workers; validations take turns (see `_flush`).
-        with self._validation_lock:
-            self._validate(case, response, phase,
-                           {"session": self.target.session, "headers": headers})
+        self.tally.sent(case.operation.label, phase)
+        self._validate(case, response, phase,
+                       {"session": self.target.session, "headers": headers})
 
     def _validate(self, case: Any, response: Any, phase: str, transport_kwargs: dict[str, Any],
                   recorder: Any = None) -> None:
@@ -413,7 +330,7 @@ class ShapeRunner:
 
         label = case.operation.label
         headers = transport_kwargs.get("headers")
-        for check in self.checks:
+        for check in self._checks_for(label):
             name = check.__name__
             try:
                 case.validate_response(response, checks=[check], headers=headers,
@@ -425,7 +342,7 @@ class ShapeRunner:
             except (AssertionError, requests.RequestException) as exc:
                 self.tally.failed(label, name, Failure(
                     check=name, rule=SHAPE_RULES.get(name, ""), message=str(exc) or repr(exc),
-                    cites=_SHAPE_CITES, operation=label,
+                    cites=SHAPE_CITES, operation=label,
                     exchange=Exchange.from_schemathesis(response), seed=self.options.seed,
                     replay=self._replay(case.operation, name, phase)))
             except Exception as exc:
@@ -444,7 +361,7 @@ class ShapeRunner:
             check=name,
             rule=SHAPE_RULES.get(name, ""),
             message=f"{title}: {message}\n{origin}".strip(),
-            cites=_SHAPE_CITES,
+            cites=SHAPE_CITES,
             operation=case.operation.label,
             exchange=Exchange.from_schemathesis(response),
             seed=self.options.seed,
@@ -456,8 +373,16 @@ class ShapeRunner:
         return (f"--phases {phase} --method {api_operation.method.upper()} "
                 f"--path '{path}' --check {check}")
 
-    def _expired(self) -> bool:
-        return self.options.deadline is not None and time.monotonic() >= self.options.deadline
+    @property
+    def _no_case(self) -> str:
+        if [p for p in self.options.phases if p != "stateful"] == ["examples"]:
+            return "no case: the examples phase sends the documented examples only"
+        return "no case in the phases run"
+
+    def _checks_for(self, label: str) -> list[Callable[..., Any]]:
+        """The checks that apply to an operation (schemathesis.toml says which do not)."""
+        return self.checks
+
 
     # -- results --------------------------------------------------------------------------------
 
@@ -466,7 +391,7 @@ class ShapeRunner:
         labels = [op.label for op in self.operations]
         per_scope = duration / max(1, len(labels) * len(self.checks))
         for label in labels:
-            for check in self.checks:
+            for check in self._checks_for(label):
                 outcomes.append(self._outcome(label, check.__name__, per_scope))
         for (label, name), reason in self.tally.errors.items():
             if label not in labels:
@@ -486,8 +411,8 @@ class ShapeRunner:
             status, reason = Status.PASSED, ""
         else:
             status = Status.SKIPPED
-            reason = self.tally.skipped.get(label, "no case applied")
+            reason = self.tally.skipped.get(label, self._no_case)
         return Outcome(check=name, kind="shape", status=status, scope=label,
-                       rule=SHAPE_RULES.get(name, ""), cites=_SHAPE_CITES, failures=failures,
+                       rule=SHAPE_RULES.get(name, ""), cites=SHAPE_CITES, failures=failures,
                        reason=reason, duration=duration, examples=examples)
 

@@ -274,30 +274,34 @@ class LinkTracker:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self.followed: dict[tuple[str, str, str], int] = {}
-        self._offered: dict[tuple[str, str, str], Link] = {}
+        # (target, parameter, value) -> every link that offered that value (a list's first
+        # event and `mine`'s may be the same event: both links lead there)
+        self._offered: dict[tuple[str, str, str], set[Link]] = {}
         self._lock = threading.Lock()
 
     def observe(self, operation: Operation, path: str, status: int, request_body: Any,
                 response_body: Any) -> None:
         values = operation.path_values(path)
         with self._lock:
-            used = {self._offered.get((operation.operation_id, name, value))
-                    for name, value in values.items()}
-            for link in used - {None}:
-                assert link is not None
+            used: set[Link] = set()
+            for name, value in values.items():
+                used |= self._offered.get((operation.operation_id, name, value), set())
+            for link in used:
                 key = (link.source, link.name, link.target)
                 self.followed[key] = self.followed.get(key, 0) + 1
             for link in self.spec.links:
                 if link.source != operation.operation_id or link.status != str(status):
                     continue
                 for parameter, expression in link.parameters:
-                    value = _evaluate(expression, values, request_body, response_body)
+                    value = evaluate_link_expression(expression, values, request_body,
+                                                     response_body)
                     if value is not None:
-                        self._offered[(link.target, parameter, str(value))] = link
+                        self._offered.setdefault((link.target, parameter, str(value)),
+                                                 set()).add(link)
 
 
-def _evaluate(expression: str, path_values: dict[str, str], request_body: Any,
-              response_body: Any) -> Any:
+def evaluate_link_expression(expression: str, path_values: dict[str, str], request_body: Any,
+                             response_body: Any) -> Any:
     """The few runtime expressions the spec's links use."""
     if expression.startswith("$request.path."):
         return path_values.get(expression.removeprefix("$request.path."))
@@ -305,8 +309,12 @@ def _evaluate(expression: str, path_values: dict[str, str], request_body: Any,
         if expression.startswith(prefix):
             node = document
             for part in expression.removeprefix(prefix).strip("/").split("/"):
-                if not isinstance(node, dict):
+                key = part.replace("~1", "/").replace("~0", "~")
+                if isinstance(node, list) and key.isdigit():  # `/data/0/id`: a list's first
+                    node = node[int(key)] if int(key) < len(node) else None
+                elif isinstance(node, dict):
+                    node = node.get(key)
+                else:
                     return None
-                node = node.get(part.replace("~1", "/").replace("~0", "~"))
             return node if isinstance(node, (str, int)) else None
     return None

@@ -22,7 +22,9 @@ __all__ = [
     "EVENT_GROUPS",
     "KNOWN_PLACES",
     "LEVELS",
+    "UPLOAD_KINDS",
     "event_bodies",
+    "event_body",
     "event_patches",
     "format_date",
     "great_circle_km",
@@ -151,6 +153,18 @@ def event_bodies(
     return body
 
 
+def event_body(*, near: tuple[float, float], title: str = "Contract check",
+               slots: int = 10, now: datetime | None = None) -> dict[str, Any]:
+    """One valid `POST /v1/events` body, for checks that need an event but no variety."""
+    start = (now or datetime.now(UTC)).replace(microsecond=0) + timedelta(days=30)
+    return {
+        "title": title, "description": "An event made by the contract kit.",
+        "start_date": format_date(start), "end_date": format_date(start + timedelta(hours=2)),
+        "sport_id": 121, "latitude": _coordinate(near[0]), "longitude": _coordinate(near[1]),
+        "level": [5], "age_min": 10, "age_max": 70, "slots": slots,
+    }
+
+
 @st.composite
 def event_patches(draw: st.DrawFn, *, now: datetime | None = None,
                   statuses: tuple[str, ...] = ("PUBLISHED", "PENDING")) -> dict[str, Any]:
@@ -243,10 +257,15 @@ def jpeg_bytes(payload: bytes, *, size: int | None = None) -> bytes:
     return soi + app0 + comments(payload) + bytes(padding) + eoi
 
 
+#: The kinds of file the documents accept (jpg as jpeg, DECISIONS.md).
+UPLOAD_KINDS = ("jpg", "jpeg", "json", "gpx", "tcx", "xml")
+
+
 @st.composite
-def upload_files(draw: st.DrawFn) -> tuple[str, bytes, str]:
-    """(file name, bytes, content type) of each accepted kind: jpeg, json, gpx, tcx, xml."""
-    kind = draw(st.sampled_from(("jpg", "jpeg", "json", "gpx", "tcx", "xml")))
+def upload_files(draw: st.DrawFn, *,
+                 kinds: tuple[str, ...] = UPLOAD_KINDS) -> tuple[str, bytes, str]:
+    """(file name, bytes, content type) of an accepted kind: jpeg, json, gpx, tcx, xml."""
+    kind = draw(st.sampled_from(kinds))
     name = draw(st.from_regex(r"[a-z][a-z0-9_-]{0,11}", fullmatch=True))
     if kind in ("jpg", "jpeg"):
         payload = draw(st.binary(min_size=0, max_size=2048))

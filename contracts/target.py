@@ -5,12 +5,12 @@ Every request the kit sends (schemathesis cases and behaviour checks alike) goes
 `--read-only` refuses any unsafe method before it leaves the process, `--rate-limit` spaces
 requests out, and a bearer token obtained from `--token-command` is fetched again when the
 target answers 401 or 498 (the documented "token expired" status). An in-process WSGI app is
-reached through the same session by a transport adapter, so checks never know the difference.
+served on a loopback port (`local_server.py`) and reached through the same session, so checks
+never know the difference.
 """
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -21,18 +21,19 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from requests.structures import CaseInsensitiveDict
 
+from .concurrency import TURNS
+from .local_server import LocalServer
+from .results import header_text
 from .spec import API_NAMES, ApiName
+from .tokens import TokenSource
 
 __all__ = [
-    "Exchange",
+    "API_PREFIXES",
     "Journal",
     "ReadOnlyViolation",
     "Target",
     "TargetSession",
-    "TokenCommandError",
-    "TokenSource",
     "User",
-    "LocalServer",
 ]
 
 User = Literal["main", "other"]
@@ -43,143 +44,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 API_PREFIXES: dict[ApiName, str] = {"activities": "/activities", "tracking": "/sportstrackingdata"}
 
 
-class TokenCommandError(RuntimeError):
-    """`--token-command` failed or printed nothing; checks cannot authenticate."""
-
-
 class ReadOnlyViolation(RuntimeError):
     """An unsafe request was about to be sent to a target marked read-only."""
-
-
-class TokenSource:
-    """Where a bearer token comes from: a fixed string, or a command printing a fresh one.
-
-    A command runs lazily (first use) and again on `refresh()`, which is how a CI job keeps
-    working across a token's expiry without storing a long-lived secret.
-    """
-
-    def __init__(self, *, token: str | None = None, command: str | None = None) -> None:
-        if (token is None) == (command is None):
-            raise ValueError("give exactly one of token= or command=")
-        if token is not None and not token.strip():
-            raise ValueError("token is empty")
-        self._token = token.strip() if token is not None else None
-        self.command = command
-        self._lock = threading.Lock()
-        self.refreshes = 0
-        #: Every token this source handed out, so reports can name all of them by variable.
-        self.history: list[str] = [self._token] if self._token else []
-        #: Seconds between two runs of the command; a refused fresh token is not retried.
-        self.min_interval = 2.0
-        self._refreshed_at = -1e9
-
-    @classmethod
-    def of(cls, value: str | TokenSource | None) -> TokenSource | None:
-        if value is None or isinstance(value, TokenSource):
-            return value
-        return cls(token=value)
-
-    @property
-    def refreshable(self) -> bool:
-        return self.command is not None
-
-    def current(self) -> str:
-        with self._lock:
-            if self._token is None:
-                self._token = self._run_command()
-                self.history.append(self._token)
-            return self._token
-
-    def issued(self, token: str) -> bool:
-        """Whether this source handed out `token` (the current one or an earlier one)."""
-        return token in self.history
-
-    def refresh(self, stale: str | None = None) -> str | None:
-        """Fetch a new token; `None` when the source is a fixed string.
-
-        `stale` is the token a failed request carried: when another thread already replaced it,
-        the newer token is returned without running the command again.
-        """
-        if self.command is None:
-            return None
-        with self._lock:
-            if stale is not None and self._token is not None and self._token != stale:
-                return self._token
-            if time.monotonic() - self._refreshed_at < self.min_interval:
-                return None  # just refreshed and still refused: the token is not the problem
-            self._refreshed_at = time.monotonic()
-            self._token = self._run_command()
-            self.history.append(self._token)
-            self.refreshes += 1
-            return self._token
-
-    def _run_command(self) -> str:
-        assert self.command is not None
-        try:
-            completed = subprocess.run(
-                self.command, shell=True, capture_output=True, text=True, timeout=60, check=False
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise TokenCommandError(f"token command timed out: {self.command}") from exc
-        if completed.returncode != 0:
-            raise TokenCommandError(
-                f"token command exited {completed.returncode}: {self.command}\n"
-                f"{completed.stderr.strip()[:500]}"
-            )
-        lines = [line.strip() for line in completed.stdout.splitlines() if line.strip()]
-        if not lines:
-            raise TokenCommandError(f"token command printed nothing: {self.command}")
-        # The last line, so commands that print a banner first still work.
-        return lines[-1].removeprefix("Bearer ").strip()
-
-    def describe(self) -> str:
-        return f"command `{self.command}`" if self.command else "fixed token"
-
-
-@dataclass(frozen=True)
-class Exchange:
-    """One request and its response, as sent on the wire (what a failure report shows)."""
-
-    method: str
-    url: str
-    request_headers: dict[str, str]
-    request_body: bytes | None
-    status: int
-    reason: str
-    response_headers: dict[str, str]
-    response_body: bytes
-    elapsed: float
-
-    @classmethod
-    def from_response(cls, response: requests.Response) -> Exchange:
-        request = response.request
-        return cls(
-            method=request.method or "GET",
-            url=request.url or "",
-            request_headers={name: _text(value) for name, value in request.headers.items()},
-            request_body=_body_bytes(request.body),
-            status=response.status_code,
-            reason=response.reason or "",
-            response_headers=dict(response.headers),
-            response_body=response.content or b"",
-            elapsed=response.elapsed.total_seconds(),
-        )
-
-    @classmethod
-    def from_schemathesis(cls, response: Any) -> Exchange:
-        """From a `schemathesis.Response` (what `case.call()` returns)."""
-        request = response.request
-        return cls(
-            method=request.method or "GET",
-            url=request.url or "",
-            request_headers={name: _text(value) for name, value in request.headers.items()},
-            request_body=_body_bytes(request.body),
-            status=response.status_code,
-            reason=response.message or "",
-            response_headers={name: ", ".join(values) for name, values in response.headers.items()},
-            response_body=response.content or b"",
-            elapsed=response.elapsed,
-        )
 
 
 @dataclass
@@ -228,58 +94,6 @@ class RateLimiter:
             time.sleep(delay)
 
 
-class _TerminatedInput:
-    """Gives the app a request body that ends at Content-Length, as production servers do.
-
-    Werkzeug's development server hands over the raw socket; an app (or middleware) that reads
-    ahead past the body would then wait for bytes that never come.
-    """
-
-    def __init__(self, app: Callable[..., Any]) -> None:
-        self.app = app
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        from werkzeug.wsgi import LimitedStream
-
-        if not environ.get("wsgi.input_terminated"):
-            try:
-                length = int(environ.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = 0
-            environ["wsgi.input"] = LimitedStream(environ["wsgi.input"], max(length, 0))
-            environ["wsgi.input_terminated"] = True
-        return self.app(environ, start_response)
-
-
-class LocalServer:
-    """Serves a WSGI app on a free loopback port from a daemon thread of this process.
-
-    Why a socket rather than a transport adapter: schemathesis sends some probes (e.g. the
-    `ignored_auth` check re-sends a request without credentials) through a session of its own,
-    and a real socket reaches the app from any client, including the curl commands a report
-    prints while the process runs.
-    """
-
-    def __init__(self, app: Callable[..., Any], host: str = "127.0.0.1") -> None:
-        from werkzeug.serving import WSGIRequestHandler, make_server
-
-        class QuietHandler(WSGIRequestHandler):
-            def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002
-                """Access logs would drown the report; failures carry their own exchange."""
-
-        self._server = make_server(host, 0, _TerminatedInput(app), threaded=True,
-                                   request_handler=QuietHandler)
-        self.url = f"http://{host}:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="contracts-wsgi",
-                                        daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-
 class TargetSession(requests.Session):
     """The one session of a target: read-only guard, rate limit, token refresh, journal."""
 
@@ -297,11 +111,13 @@ class TargetSession(requests.Session):
             )
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.target.timeout
-        response = self._send_once(request, **kwargs)
-        if response.status_code in REFRESH_STATUSES:
-            retried = self._refreshed(request)
-            if retried is not None:
-                response = self._send_once(retried, **kwargs)
+        # While this request is on the wire, another thread of the run may work (`TURNS`).
+        with TURNS.waiting():
+            response = self._send_once(request, **kwargs)
+            if response.status_code in REFRESH_STATUSES:
+                retried = self._refreshed(request)
+                if retried is not None:
+                    response = self._send_once(retried, **kwargs)
         return response
 
     def _send_once(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
@@ -317,7 +133,7 @@ class TargetSession(requests.Session):
         Requests that deliberately carry no token or a wrong one (auth checks) are not retried:
         their 401 is the answer being checked.
         """
-        authorization = _text(request.headers.get("Authorization", ""))
+        authorization = header_text(request.headers.get("Authorization", ""))
         if not authorization.startswith("Bearer "):
             return None
         # A 401 to a request without our API key is about the key, not the token.
@@ -460,6 +276,10 @@ class Target:
             if source is not None:
                 for token in source.history:
                     found[token] = name
+                    # A tampered token keeps the signature: masked on its own too.
+                    parts = token.split(".")
+                    if len(parts) == 3 and len(parts[2]) >= 16:
+                        found.setdefault(parts[2], f"{name}_SIGNATURE")
         return found
 
     # -- HTTP -----------------------------------------------------------------------------------
@@ -503,20 +323,6 @@ class Target:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _body_bytes(body: Any) -> bytes | None:
-    """A prepared request's body as bytes (a streamed body cannot be shown again)."""
-    if isinstance(body, str):
-        return body.encode("utf-8")
-    if body is not None and not isinstance(body, bytes):
-        return b"<streamed body>"
-    return body
-
-
-def _text(value: str | bytes) -> str:
-    """Header values may be bytes in `requests`; reports and comparisons want text."""
-    return value.decode("latin-1") if isinstance(value, bytes) else value
 
 
 def _check_url(url: str, what: str) -> str:

@@ -40,18 +40,26 @@ class AdminClient:
                                     headers=headers, timeout=self.timeout)
 
 
-def _connection(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--url", default=os.environ.get(URL_ENV, DEFAULT_URL),
+def _connection(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """``--url`` and ``--admin-key``, accepted before the action and after it.
+
+    The action's own copies default to SUPPRESS: argparse would otherwise let a subcommand's
+    default overwrite a value given before it (``admin --url X reset``).
+    """
+    url = os.environ.get(URL_ENV, DEFAULT_URL) if defaults else argparse.SUPPRESS
+    key = os.environ.get(ADMIN_KEY_ENV, DEFAULT_ADMIN_KEY) if defaults else argparse.SUPPRESS
+    parser.add_argument("--url", default=url,
                         help=f"the running mock (default {DEFAULT_URL}, or ${URL_ENV})")
-    parser.add_argument("--admin-key", default=os.environ.get(ADMIN_KEY_ENV, DEFAULT_ADMIN_KEY),
+    parser.add_argument("--admin-key", default=key,
                         help=f"the admin key (default {DEFAULT_ADMIN_KEY}, or ${ADMIN_KEY_ENV})")
 
 
 def add_admin_parser(commands: Any) -> None:
     admin = commands.add_parser("admin", help="drive a running mock's admin API (/__admin)")
+    _connection(admin, defaults=True)
     actions = admin.add_subparsers(dest="action", required=True)
     common = argparse.ArgumentParser(add_help=False)
-    _connection(common)
+    _connection(common, defaults=False)
 
     reset = actions.add_parser("reset", parents=[common],
                                help="back to the seeded fixtures; clears journal, faults, clock")
@@ -61,8 +69,10 @@ def add_admin_parser(commands: Any) -> None:
 
     reseed = actions.add_parser("reseed", parents=[common],
                                 help="replace the data with another seed or size")
-    reseed.add_argument("--seed", type=int, default=None)
-    reseed.add_argument("--events", type=int, default=None)
+    reseed.add_argument("--seed", type=int, default=None,
+                        help="the fixtures' seed (default: the mock's current one)")
+    reseed.add_argument("--events", type=int, default=None,
+                        help="how many fixture events (default: the mock's current number)")
 
     export = actions.add_parser("export", parents=[common], help="print the whole state (JSON)")
     export.add_argument("--output", "-o", default=None, help="write to this file instead")
@@ -74,15 +84,16 @@ def add_admin_parser(commands: Any) -> None:
     token = actions.add_parser("token", parents=[common],
                                help="mint a token on the mock's clock for any fixture user")
     token.add_argument("--user", default=None, help="user id or external id (default John D)")
-    token.add_argument("--ttl", type=int, default=3600,
-                       help="seconds until expiry (negative: already expired, for 498)")
+    token.add_argument("--ttl-seconds", "--ttl", dest="ttl", type=int, default=3600,
+                       help="seconds until expiry, as the API's ttl_seconds (default 3600; "
+                            "negative: already expired, for 498)")
 
     journal = actions.add_parser("journal", parents=[common],
                                  help="list, count or clear the recorded requests")
     journal.add_argument("--path", help="exact path, or a glob such as '/activities/*'")
-    journal.add_argument("--method")
+    journal.add_argument("--method", help="only exchanges with this HTTP method")
     journal.add_argument("--status", help="404, or a class such as 4xx")
-    journal.add_argument("--operation-id")
+    journal.add_argument("--operation-id", help="only exchanges of this operation")
     journal.add_argument("--since", type=int, help="only exchanges after this id")
     journal.add_argument("--limit", type=int, help="only the most recent N")
     journal.add_argument("--unmatched", action="store_true",
@@ -102,14 +113,16 @@ def add_admin_parser(commands: Any) -> None:
     kind.add_argument("--latency-ms", type=float, nargs="+", metavar="MS",
                       help="wait MS, or a random time between MIN and MAX")
     kind.add_argument("--drop", action="store_true", help="close the connection, no response")
-    add.add_argument("--method", default="*")
-    add.add_argument("--path", default="*", help="path glob, e.g. '/activities/v1/events*'")
-    add.add_argument("--operation-id")
+    add.add_argument("--method", default="*", help="only this HTTP method (default *: any)")
+    add.add_argument("--path", default="*",
+                     help="path glob, e.g. '/activities/v1/events*' (default *: any)")
+    add.add_argument("--operation-id", help="only requests of this operation")
     add.add_argument("--header", help="only requests with this header (NAME or NAME=VALUE)")
-    add.add_argument("--probability", type=float, default=1.0)
+    add.add_argument("--probability", type=float, default=1.0,
+                     help="fire on this share of the matching requests (default 1.0: all)")
     add.add_argument("--count", type=int, help="fire at most this many times")
     remove = fault_actions.add_parser("remove", parents=[common], help="remove one rule")
-    remove.add_argument("id")
+    remove.add_argument("id", help="the rule's id, as `faults list` shows it (f1, f2...)")
     fault_actions.add_parser("clear", parents=[common], help="remove every rule")
 
     actions.add_parser("report", parents=[common],

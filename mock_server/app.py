@@ -8,10 +8,13 @@ It builds the parts from the settings and wires them, outermost last:
     web       uploaded files, thumbnails, the Swagger UI, the documents' upload fix
     controls  admin API, journal, faults, CORS, state file, wrapped around the whole app
 
-Routing: API operations are dispatched by `api.fastpath.ApiDispatcher`, a WSGI layer in front
-of Flask (Flask's request context, URL adapter and response object cost about a third of a
-request's time); Flask serves everything else with its own URL rules, generated from the spec
-too: the Swagger UI, files, the admin API, uploads (multipart) and every 404, 405 and 413.
+Routing: the journal (outermost) matches each request to its operation once
+(``openapi.matching.operation_of``); API operations are then answered by
+`api.fastpath.ApiDispatcher`, a WSGI layer in front of Flask (Flask's request context, URL
+adapter and response object cost about a third of a request's time). Flask serves everything
+else with its own URL rules, generated from the spec too: the Swagger UI, files, the admin API
+and every 404 and 405; with ``Settings.fast_path`` off, the API operations too, through views
+that call the very same responder (``api.pipeline.make_responder``).
 """
 
 from __future__ import annotations
@@ -23,17 +26,14 @@ from flask import Flask
 
 from mock_server.api.auth import ApiKeys, Credentials, Tokens
 from mock_server.api.fastpath import ApiDispatcher
-from mock_server.api.flask_adapter import (
-    add_operation_routes,
-    http_error_message,
-    register_error_handlers,
-)
+from mock_server.api.flask_adapter import add_operation_routes, register_error_handlers
 from mock_server.api.handlers import HANDLERS
-from mock_server.api.pipeline import error_answer, make_pipeline, unhandled_answer
-from mock_server.api.requests import Pipeline
+from mock_server.api.pipeline import make_pipeline, make_responder
+from mock_server.api.requests import BodyLimits, Pipeline
 from mock_server.controls.admin.state_routes import STATE_IMPORT_LIMIT
 from mock_server.controls.install import install_controls
 from mock_server.controls.journal import ADMIN_PREFIX
+from mock_server.openapi.matching import OperationMatcher
 from mock_server.openapi.spec import load_spec
 from mock_server.openapi.validation import compile_validators
 from mock_server.services import Services, build_services
@@ -88,15 +88,14 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
                              credentials, validate_responses=settings.validate_responses)
         for op_id, operation in spec.operations.items()
     }
-    add_operation_routes(app, spec, pipelines)
+    respond = make_responder(pipelines, BodyLimits(max_content_length=MAX_CONTENT_LENGTH))
+    add_operation_routes(app, spec, respond)
     app.register_blueprint(files_blueprint(services))
     app.register_blueprint(swagger_blueprint(spec.document, api_key_hint=settings.api_keys[0]))
-    register_error_handlers(app, spec)
-    if not settings.cors_origins:  # CORS headers are added by a Flask hook (controls.cors)
-        app.wsgi_app = ApiDispatcher(  # type: ignore[method-assign]
-            app.wsgi_app, spec.operations.values(), pipelines,
-            max_content_length=MAX_CONTENT_LENGTH, on_error=unhandled_answer,
-            on_http_error=lambda exc: error_answer(exc.code or 500, http_error_message(exc)))
+    matcher = OperationMatcher(spec.operations.values())  # one per app: the journal's is this
+    register_error_handlers(app, spec, matcher)
+    if settings.fast_path:
+        app.wsgi_app = ApiDispatcher(app.wsgi_app, matcher, respond)  # type: ignore[method-assign]
     app.wsgi_app = DocumentedCurlUpload(app.wsgi_app)  # type: ignore[method-assign]
-    install_controls(app, settings, spec, services, credentials)
+    install_controls(app, settings, spec, services, credentials, matcher=matcher)
     return app

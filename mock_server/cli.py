@@ -1,5 +1,6 @@
-"""`mock-server serve | token | admin | proxy`: serve the mock, mint a token, drive a running
-mock's admin API (`admin_cli.py`), or check a real deployment through the validation proxy."""
+"""`mock-server serve | token | admin | proxy | postman`: serve the mock, mint a token, drive a
+running mock's admin API (`admin_cli.py`), check a real deployment through the validation proxy,
+or write a Postman collection and environment for the mock (`postman.py`)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,8 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from types import FrameType
 
-from mock_server.api.auth import DEFAULT_TOKEN_TTL, Tokens
-from mock_server.domain.activities.models import User
-from mock_server.domain.clock import SystemClock
-from mock_server.seed import DEFAULT_USER_ID, build_fixtures
+from mock_server.api.auth import DEFAULT_TOKEN_TTL
+from mock_server.fixture_tokens import UnknownFixtureUser, fixture_token
 from mock_server.settings import (
     ADMIN_KEY_ENV,
     API_KEYS_ENV,
@@ -41,8 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="serve both APIs (granian, one worker per core)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="the address to listen on (default 127.0.0.1; 0.0.0.0 for any)")
+    serve.add_argument("--port", type=int, default=8000,
+                       help="the port to listen on (default 8000)")
     _common(serve)
     serve.add_argument("--events", type=int, default=DEFAULTS.events,
                        help=f"how many fixture events to generate (default {DEFAULTS.events}; "
@@ -67,8 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     state.add_argument("--state-url", default=None, metavar="URL",
                        help="share the state with every replica on this PostgreSQL database, "
                             f"postgresql://user:password@host:port/dbname (or ${STATE_URL_ENV})")
-    serve.add_argument("--cors-origin", action="append", dest="cors_origins", default=None,
-                       help="allow browser clients from this origin (repeatable; '*' for any)")
+    cors = serve.add_mutually_exclusive_group()
+    cors.add_argument("--cors-origin", action="append", dest="cors_origins", default=None,
+                      help="allow browser clients from this origin only (repeatable; "
+                           "default: any origin, as Prism does)")
+    cors.add_argument("--no-cors", action="store_true",
+                      help="no CORS headers: browser pages of other origins cannot read answers")
     serve.add_argument("--upload-storage-mb", type=int, default=None,
                        help="total size of uploaded files the mock keeps (default "
                             f"{DEFAULTS.upload_storage_bytes // 2**20}); past it uploads get 507")
@@ -78,12 +83,17 @@ def build_parser() -> argparse.ArgumentParser:
                        help="user uuid or external id (default: a fixture user owning events, "
                             "named on stderr)")
     _common(token)
-    token.add_argument("--ttl", type=int, default=int(DEFAULT_TOKEN_TTL.total_seconds()),
-                       help="seconds until the token expires (negative: already expired)")
+    token.add_argument("--ttl-seconds", "--ttl", dest="ttl", type=int,
+                       default=int(DEFAULT_TOKEN_TTL.total_seconds()),
+                       help="seconds until the token expires (default "
+                            f"{int(DEFAULT_TOKEN_TTL.total_seconds())}; negative: already "
+                            "expired, for the documented 498)")
 
     from mock_server.admin_cli import add_admin_parser
+    from mock_server.postman import add_postman_parser
 
     add_admin_parser(commands)
+    add_postman_parser(commands)
 
     proxy = commands.add_parser(
         "proxy", help="forward to a real deployment and report where it breaks openapi.yaml")
@@ -94,12 +104,19 @@ def build_parser() -> argparse.ArgumentParser:
                        help="paths under PREFIX go to URL + the rest of the path instead "
                             "(e.g. /sportstrackingdata=https://api.decathlon.net/"
                             "sportstrackingdata); repeatable")
-    proxy.add_argument("--host", default="127.0.0.1")
-    proxy.add_argument("--port", type=int, default=8001)
-    proxy.add_argument("--report", default=None,
-                       help="write the violation report (JSON) to this file")
-    proxy.add_argument("--timeout", type=float, default=30.0, help="upstream timeout, seconds")
-    proxy.add_argument("--threads", type=int, default=8, help="waitress worker threads")
+    proxy.add_argument("--host", default="127.0.0.1",
+                       help="the address to listen on (default 127.0.0.1)")
+    proxy.add_argument("--port", type=int, default=8001,
+                       help="the port to listen on (default 8001)")
+    proxy.add_argument("--report-json", "--report", dest="report", default=None,
+                       metavar="PATH",
+                       help="write the violation report (JSON) to this file, as `contracts "
+                            "run --report-json` does (default: the admin API only)")
+    proxy.add_argument("--timeout", type=float, default=30.0,
+                       help="upstream timeout in seconds (default 30)")
+    proxy.add_argument("--threads", type=int, default=8,
+                       help="threads forwarding requests (default 8): the proxy waits on "
+                            "upstreams, so threads, not processes")
     _controls(proxy)
     return parser
 
@@ -123,29 +140,21 @@ def _controls(parser: argparse.ArgumentParser) -> None:
                                help="no access log (the default)")
 
 
-def _find_user(users: Sequence[User], wanted: str) -> User | None:
-    for user in users:
-        if wanted in (user.id, user.external_id):
-            return user
-    return None
-
-
 def _token(args: argparse.Namespace) -> int:
-    settings = Settings.from_environment(seed=args.seed, token_secret=args.token_secret)
-    users = build_fixtures(seed=settings.seed, events=0).users
-    user = _find_user(users, args.user or DEFAULT_USER_ID)
-    if user is None:
-        print(f"mock-server: no fixture user {args.user!r} for seed {settings.seed}",
-              file=sys.stderr)
+    try:
+        user, token = fixture_token(args.user, seed=args.seed, token_secret=args.token_secret,
+                                    ttl=timedelta(seconds=args.ttl))
+    except UnknownFixtureUser as exc:
+        print(f"mock-server: {exc}", file=sys.stderr)
         return 2
     if args.user is None:
         print(f"token for {user.name} ({user.type}, {user.id})", file=sys.stderr)
-    tokens = Tokens(settings.token_secret, SystemClock())
-    print(tokens.issue(user.id, user.type, ttl=timedelta(seconds=args.ttl), name=user.name))
+    print(token)
     return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from mock_server.api.freshness import SharedCatchUp
     from mock_server.app import SERVICES, body_limit, create_app
     from mock_server.controls.install import EXTENSION as CONTROLS
     from mock_server.rsgi import RsgiBridge
@@ -162,7 +171,8 @@ def _serve(args: argparse.Namespace) -> int:
         validate_responses=not args.no_response_validation,
         admin_key=args.admin_key, admin_enabled=not args.no_admin,
         journal_size=args.journal_size, state_engine="sqlite", state_file=args.state_file,
-        state_url=args.state_url, cors_origins=tuple(args.cors_origins or ()),
+        state_url=args.state_url,
+        cors_origins=() if args.no_cors else tuple(args.cors_origins or DEFAULTS.cors_origins),
         upload_storage_bytes=None if args.upload_storage_mb is None
         else args.upload_storage_mb * 2**20,
     )
@@ -197,7 +207,8 @@ def _serve(args: argparse.Namespace) -> int:
     services.before_fork()  # every worker opens its own connections and threads
     app.extensions[CONTROLS].journal.store.before_fork()
     try:
-        serve_workers(RsgiBridge(app, body_limit=body_limit), host=args.host, port=args.port,
+        bridge = RsgiBridge(app, body_limit=body_limit, catch_up=SharedCatchUp(services).wait)
+        serve_workers(bridge, host=args.host, port=args.port,
                       workers=args.workers,
                       on_ready=lambda: print("mock-server: ready", flush=True))
     finally:
@@ -284,6 +295,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_admin(args)
     if args.command == "proxy":
         return _proxy(args)
+    if args.command == "postman":
+        from mock_server.postman import run_postman
+
+        return run_postman(args)
     return _serve(args)
 
 

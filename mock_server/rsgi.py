@@ -22,12 +22,14 @@ import os
 import socket
 import stat
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import orjson
 
+from mock_server.api.freshness import ENV_CAUGHT_UP
 from mock_server.api.shaping import error_body
+from mock_server.api.wsgi_input import collect
 from mock_server.controls.faults import ConnectionDropped
 from mock_server.controls.journal import ENV_DEFERRED_LATENCY
 
@@ -113,11 +115,15 @@ def drop_connection(client: str) -> bool:
 
 
 class RsgiBridge:
-    """An RSGI app serving a WSGI app; ``body_limit`` caps what is read of each request."""
+    """An RSGI app serving a WSGI app; ``body_limit`` caps what is read of each request;
+    ``catch_up`` (``api.freshness.SharedCatchUp.wait``) brings the state up to date without
+    blocking the worker, shared by the requests that arrived together."""
 
-    def __init__(self, app: WsgiApp, *, body_limit: Callable[[str, str], int]) -> None:
+    def __init__(self, app: WsgiApp, *, body_limit: Callable[[str, str], int],
+                 catch_up: Callable[[], Awaitable[bool]] | None = None) -> None:
         self.app = app
         self.body_limit = body_limit
+        self.catch_up = catch_up
 
     async def __call__(self, scope: Any, protocol: Any) -> None:
         if scope.proto != "http":
@@ -138,6 +144,8 @@ class RsgiBridge:
                 chunks.append(chunk)
             body = b"".join(chunks)
         environ = environ_for(scope, body)
+        if self.catch_up is not None and await self.catch_up():
+            environ[ENV_CAUGHT_UP] = True
         answer: list[Any] = []
 
         def start_response(status: str, response_headers: list[tuple[str, str]],
@@ -146,13 +154,7 @@ class RsgiBridge:
             return _no_write
 
         try:
-            result = self.app(environ, start_response)
-            try:
-                data = b"".join(result)
-            finally:
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
+            data = collect(self.app(environ, start_response))
         except ConnectionDropped:
             await self._wait(environ)
             if not drop_connection(scope.client):

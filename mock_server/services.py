@@ -18,6 +18,7 @@ from typing import Any
 
 from mock_server.domain.clock import Clock, SteerableClock
 from mock_server.domain.errors import RuleViolation
+from mock_server.domain.ports import BlobStore
 from mock_server.domain.tracking.activities import (
     TrackingActivities,
     activities_from_snapshot,
@@ -47,7 +48,7 @@ class Services:
     store: ReplicatedStore
     activities: TrackingActivities
     activity_store: ReplicatedActivities
-    blobs: EngineBlobStore
+    blobs: BlobStore
     #: The fixtures ``reset`` returns to: the log's latest base change says which.
     fixture_seed: int = 42
     fixture_events: int = 300
@@ -151,10 +152,11 @@ class Services:
 
     def before_fork(self) -> None:
         """No thread running and no connection open: forked workers start their own."""
-        self.replica.before_fork()
+        self.replica.stop_following()
         self.engine.before_fork()
 
     def close(self) -> None:
+        self.replica.stop_following()  # no follower left to use the engine being closed
         self.engine.close()
         self.on_close()
 

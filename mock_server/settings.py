@@ -35,7 +35,12 @@ class Settings:
     journal_size: int = 1000  # requests kept in memory (the oldest go first)
     journal_body_bytes: int = 16 * 1024  # of each request and response body
     journal_admin: bool = False  # admin requests are left out of the journal by default
-    cors_origins: tuple[str, ...] = ()  # none: no CORS headers; "*" allows any origin
+    # Browser clients (CORS, controls/cors.py): "*" allows any origin, as Prism does; a list
+    # restricts to those origins; () switches CORS off (serve --no-cors).
+    cors_origins: tuple[str, ...] = ("*",)
+    # The WSGI fast path for API operations (api/fastpath.py). Off, every request goes through
+    # Flask's views, which run the same pipeline: the tests run both ways to catch a drift.
+    fast_path: bool = True
     # Where the state lives (mock_server/state/engines.py): "memory" (one process, the
     # default of create_app), "sqlite" (a file shared by the workers of one machine: the
     # state_file, or a temporary one), or PostgreSQL at state_url (replicas on many machines).

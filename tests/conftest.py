@@ -152,13 +152,15 @@ class ServerProcess:
         if user:
             args += ["--user", user]
         if ttl is not None:
-            args += ["--ttl", str(ttl)]
+            args += ["--ttl-seconds", str(ttl)]
         out = subprocess.run(args, capture_output=True, text=True, check=True, cwd=ROOT)
         return out.stdout.strip()
 
 
-def start_server(*extra: str, timeout: float = 60.0, port: int | None = None) -> ServerProcess:
-    """`mock-server serve` on ``port`` (a free one by default), up when it says "ready"."""
+def start_server(*extra: str, timeout: float = 60.0, port: int | None = None,
+                 cwd: Path = ROOT) -> ServerProcess:
+    """`mock-server serve` on ``port`` (a free one by default), up when it says "ready";
+    relative paths among ``extra`` (``--state-file``) are relative to ``cwd``."""
     port = port or free_port()
     # A file, not a pipe: a server writing an access log line per request into a pipe nobody
     # reads would block once the pipe's buffer is full.
@@ -167,7 +169,7 @@ def start_server(*extra: str, timeout: float = 60.0, port: int | None = None) ->
     process = subprocess.Popen(
         [sys.executable, "-m", "mock_server", "serve", "--host", "127.0.0.1", "--port",
          str(port), *extra],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True,
+        cwd=cwd, stdout=log, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,  # its own process group: kill() reaches every worker
     )
     server = ServerProcess(f"http://127.0.0.1:{port}", process, log)
@@ -220,7 +222,8 @@ def server_control() -> ServerControl:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    """A real `mock-server serve` process (waitress) on a free port, stopped after the module."""
+    """A real `mock-server serve` process (granian, its defaults) on a free port, stopped after
+    the module."""
     running = start_server()
     yield running
     stop_server(running)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 import sys
 from pathlib import Path
 
@@ -18,29 +19,22 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 MOCK = "mock_server"
 
-#: package -> the packages of the mock it may reach, transitively (itself always allowed).
-RULES: dict[str, set[str]] = {
-    "mock_server.errors": set(),
-    "mock_server.settings": set(),
-    "mock_server.openapi": {"mock_server.errors"},
-    "mock_server.domain": {"mock_server.errors"},
-    "mock_server.seed": {"mock_server.domain", "mock_server.errors"},
-    "mock_server.state": {"mock_server.domain", "mock_server.errors"},
-    "mock_server.services": {"mock_server.state", "mock_server.seed", "mock_server.domain",
-                             "mock_server.settings", "mock_server.errors"},
-    # api reaches state and seed only through services, which builds the state.
-    "mock_server.api": {"mock_server.openapi", "mock_server.services", "mock_server.state",
-                        "mock_server.seed", "mock_server.domain", "mock_server.settings",
-                        "mock_server.errors"},
-    "mock_server.web": {"mock_server.api", "mock_server.openapi", "mock_server.services",
-                        "mock_server.state", "mock_server.seed", "mock_server.domain",
-                        "mock_server.settings", "mock_server.errors"},
-    "mock_server.controls": {"mock_server.api", "mock_server.web", "mock_server.openapi",
-                             "mock_server.services", "mock_server.state", "mock_server.seed",
-                             "mock_server.domain", "mock_server.settings",
-                             "mock_server.errors"},
-    "mock_server.admin_cli": {"mock_server.settings"},
-}
+def documented_rules() -> dict[str, set[str]]:
+    """The rule table of ARCHITECTURE.md: package -> the packages of the mock it may reach,
+    transitively (itself always allowed). The document is the one list, so it cannot drift."""
+    text = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    table = text.split("<!-- rules: begin -->", 1)[1].split("<!-- rules: end -->", 1)[0]
+    rules: dict[str, set[str]] = {}
+    for line in table.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 3 or not cells[0].startswith("`mock_server"):
+            continue
+        reach = set(re.findall(r"`(mock_server[\w.]*)`", cells[2]))
+        rules[cells[0].strip("`")] = reach
+    return rules
+
+
+RULES = documented_rules()
 #: Third-party packages a package must never reach, through any module of the mock.
 NEVER: dict[str, set[str]] = {
     "mock_server.openapi": {"flask", "werkzeug", "faker", "numpy"},
@@ -52,6 +46,7 @@ NEVER: dict[str, set[str]] = {
     # The validation proxy checks someone else's deployment: no fixtures, no state engine.
     "mock_server.controls.proxy": {"faker", "numpy", "PIL"},
     "mock_server.admin_cli": {"flask", "faker", "numpy"},
+    "mock_server.postman": {"flask", "werkzeug", "waitress"},
 }
 #: Within the API request path, Flask is an adapter: only this module may import it directly.
 FLASK_ADAPTER = "mock_server.api.flask_adapter"
@@ -187,6 +182,14 @@ def test_contracts_never_import_the_mock() -> None:
     for module in modules_of("contracts"):
         bad = sorted(m for m in reach(module) if in_package(m, MOCK))
         assert not bad, f"{module} reaches {bad}"
+
+
+def test_architecture_md_states_a_rule_for_every_package() -> None:
+    packages = {m for m in MODULES if m.count(".") == 1 and m.startswith(MOCK + ".")}
+    top = {"mock_server.app", "mock_server.cli", "mock_server.workers", "mock_server.rsgi",
+           "mock_server.__main__"}
+    assert packages - top <= set(RULES), sorted(packages - top - set(RULES))
+    assert len(RULES) >= 13
 
 
 def test_the_rules_follow_lazy_and_type_only_imports() -> None:

@@ -26,6 +26,7 @@ class Call:
     api_path: str  # the request path relative to the API root (/v1/events), for links
     query_string: str  # as the client sent it, for pagination links
     files: Any = None  # multipart files (werkzeug MultiDict of FileStorage) for uploads
+    form_fields: tuple[str, ...] = ()  # the other parts of a multipart body, by name
 
     @property
     def user(self) -> User:

@@ -1,57 +1,37 @@
 """Flask as an adapter: URL rules generated from the spec, a view per operation, JSON errors.
 
-Flask serves what the fast path leaves to it (every 404, 405 and 413, HEAD, chunked bodies, and
-every request when the fast path is off), and the non-API routes registered beside it. Its view
-hands the request to the very pipeline the fast path runs.
+Flask serves what the fast path leaves to it (every 404 and 405, HEAD, and every request when
+the fast path is off), and the non-API routes registered beside it. Its view hands the environ
+to the very responder the fast path calls (``pipeline.make_responder``); its error handlers
+answer from the same error mapping (``answers``), with the same status lines (``http_status``).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from types import MappingProxyType
 
-import orjson
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import BaseConverter, Map
 
-from mock_server.api.requests import Incoming, Pipeline
-from mock_server.api.shaping import error_body
-from mock_server.openapi.matching import segment_pattern
+from mock_server.api.answers import error_answer, http_error_message, unhandled_answer
+from mock_server.api.headers import JSON
+from mock_server.api.http_status import status_line
+from mock_server.api.requests import Answer, Responder
+from mock_server.openapi.matching import OperationMatch, OperationMatcher, segment_pattern
 from mock_server.openapi.spec import Operation, Spec
 
-log = logging.getLogger("mock_server")
-JSON = "application/json"
+#: How close (``NearMiss.similarity``, 0..1) a path must be for a 404 to name an operation: a
+#: typo or a wrong mount scores 0.8 to 0.97, a path of another service about 0.5.
+NEAR_ENOUGH = 0.6
 
 
-def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body), status=status, headers=dict(headers or {}), mimetype=JSON)
-
-
-def error_response(status: int, message: str, errors: Mapping[str, list[str]] | None = None,
-                   headers: Mapping[str, str] | None = None) -> Response:
-    return json_response(status, error_body(status, message, errors), headers)
-
-
-class FlaskRequestView:
-    """Adapts Flask's request to what validation needs (validation never imports Flask)."""
-
-    def query_names(self) -> list[str]:
-        return list(request.args.keys())
-
-    def query_values(self, name: str) -> list[str]:
-        return request.args.getlist(name)
-
-    def header_value(self, name: str) -> str | None:
-        return request.headers.get(name)
-
-    @property
-    def content_type(self) -> str | None:
-        return request.content_type
-
-    def body_bytes(self) -> bytes:
-        return request.get_data(cache=True)
+def flask_response(answer: Answer, headers: Mapping[str, str] | None = None) -> Response:
+    """An answer as Flask's response, with the mock's status line (werkzeug's would be
+    ``498 UNKNOWN``)."""
+    return Response(answer.body, status=status_line(answer.status),
+                    headers={**answer.headers, **(headers or {})}, mimetype=JSON)
 
 
 class SchemaConverter(BaseConverter):
@@ -69,8 +49,9 @@ class SchemaConverter(BaseConverter):
         self.regex = regex
 
 
-def flask_rule(operation: Operation) -> str:
-    rule = operation.mock_path
+def flask_rule(operation: Operation, path: str) -> str:
+    """The URL rule of one path the mock serves ``operation`` at (under its mount, or root)."""
+    rule = path
     for parameter in operation.parameters:
         if parameter.location == "path":
             regex = segment_pattern(parameter.schema)  # werkzeug takes it verbatim
@@ -78,45 +59,40 @@ def flask_rule(operation: Operation) -> str:
     return rule
 
 
-def make_view(operation: Operation, pipeline: Pipeline) -> Callable[..., Response]:
-    takes_files = "multipart/form-data" in operation.body_schemas  # parse forms only there
-
+def make_view(operation: Operation, respond: Responder) -> Callable[..., Response]:
     def view(**path_values: str) -> Response:
-        answer = pipeline(Incoming(
-            view=FlaskRequestView(),
-            path_values=path_values,
-            # scheme://host, not request.host_url: that one rebuilds and re-encodes the whole
-            # URL (an IRI round trip), ~30 us of every request for the same answer.
-            base_url=f"{request.scheme}://{request.host}",
-            path=request.path,
-            query_string=request.query_string.decode("latin-1"),
-            files=request.files if takes_files else None,
-        ))
-        return Response(answer.body, status=answer.status, headers=answer.headers,
-                        mimetype=JSON)
+        # Flask's routing is this path's match (same regular expressions as the fast path's).
+        match = OperationMatch(operation, MappingProxyType(path_values))
+        return flask_response(respond(request.environ, match))
 
     view.__name__ = operation.operation_id
     return view
 
 
-def add_operation_routes(app: Flask, spec: Spec, pipelines: Mapping[str, Pipeline]) -> None:
+def add_operation_routes(app: Flask, spec: Spec, respond: Responder) -> None:
     app.url_map.converters["schema"] = SchemaConverter
     for operation in spec.operations.values():
-        app.add_url_rule(flask_rule(operation), endpoint=operation.operation_id,
-                         view_func=make_view(operation, pipelines[operation.operation_id]),
-                         methods=[operation.method])
+        view = make_view(operation, respond)
+        for path in operation.mock_paths:
+            app.add_url_rule(flask_rule(operation, path), endpoint=operation.operation_id,
+                             view_func=view, methods=[operation.method])
 
 
-def http_error_message(exc: HTTPException) -> str:
-    """The message of an HTTP error with no route-specific wording (404 and 405 have theirs)."""
-    if exc.code == 413:
-        return "Request body too large: the limit for an upload is 3145728 bytes (3 MB)."
-    return str(exc.description or exc.name)
+def not_found_message(method: str, path: str, spec: Spec, matcher: OperationMatcher) -> str:
+    """What a client needs after a 404: the operation the mock would serve nearest to the path
+    (the journal's near miss), and where the APIs live."""
+    roots = list(dict.fromkeys(f"{root}/{op.path.split('/')[1]}"  # from the spec, in its order
+                               for op in spec.operations.values() for root in op.roots))
+    known = ", ".join(roots[:-1]) + f" and {roots[-1]}" if len(roots) > 1 else roots[0]
+    message = f"No operation at {method} {path}."
+    miss = matcher.nearest(method, path)
+    if miss is not None and miss.similarity >= NEAR_ENOUGH:
+        message += (f" Nearest: {miss.method} {miss.path} ({miss.operation_id}): "
+                    f"{'; '.join(miss.reasons)}.")
+    return f"{message} The APIs live under {known}."
 
 
-def register_error_handlers(app: Flask, spec: Spec) -> None:
-    roots = (f"{op.mount}/{op.path.split('/')[1]}/..." for op in spec.operations.values())
-    known = ", ".join(dict.fromkeys(roots))  # from the spec, in its order, each once
+def register_error_handlers(app: Flask, spec: Spec, matcher: OperationMatcher) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
@@ -127,13 +103,14 @@ def register_error_handlers(app: Flask, spec: Spec) -> None:
             headers["Allow"] = ", ".join(allowed)
             message = (f"Method {request.method} not allowed on {request.path}; "
                        f"allowed: {headers['Allow']}.")
-        elif status == 404:
-            message = f"No operation at {request.path}. The APIs live under {known}."
+        elif status == 404 and request.url_rule is None:
+            message = not_found_message(request.method, request.path, spec, matcher)
+        elif status == 404:  # a route of the mock's own (a file) with nothing at that path
+            message = f"Nothing at {request.path}."
         else:
             message = http_error_message(exc)
-        return error_response(status, message, headers=headers)
+        return flask_response(error_answer(status, message), headers)
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(500, f"Internal server error: {type(exc).__name__}.")
+        return flask_response(unhandled_answer(request.method, request.path, exc))

@@ -3,45 +3,42 @@
 In this order, as connexion documents its own: API key -> bearer token -> request validation
 (compiled from the spec) -> handler (domain and state) -> response validation (on by default)
 -> JSON. Every refusal on the way is an ``ApiError`` and becomes the spec's one error body with
-its status; the Flask view (``flask_adapter``) and the WSGI fast path (``fastpath``) both call
-the pipeline, so the two answer byte for byte the same.
+its status (``answers``).
+
+``make_responder`` is the one entry of both API paths: the Flask view (``flask_adapter``) and
+the WSGI fast path (``fastpath``) hand it the environ and the matched operation; it reads the
+request (``requests.read_incoming``), runs the pipeline and maps whatever is raised on the
+way, so the two answer byte for byte the same.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import orjson
 
+from mock_server.api.answers import answer_for, answer_for_exception, error_answer
 from mock_server.api.auth import Credentials
 from mock_server.api.callers import caller_for
 from mock_server.api.calls import Call, Reply
-from mock_server.api.requests import Answer, Incoming, Pipeline
-from mock_server.api.shaping import error_body
+from mock_server.api.requests import (
+    Answer,
+    BodyLimits,
+    Incoming,
+    Pipeline,
+    Responder,
+    read_incoming,
+)
 from mock_server.errors import ApiError
+from mock_server.openapi.matching import OperationMatch
 from mock_server.openapi.spec import Operation
 from mock_server.openapi.validation import OperationValidator
 from mock_server.services import Services
 
 log = logging.getLogger("mock_server")
 Handler = Callable[[Services, Call], Reply]
-
-
-def error_answer(status: int, message: str,
-                 errors: Mapping[str, list[str]] | None = None) -> Answer:
-    return Answer(status, orjson.dumps(error_body(status, message, errors)), {})
-
-
-def answer_for(error: ApiError) -> Answer:
-    """The spec's error body for a refusal, whichever layer raised it."""
-    return error_answer(error.status, error.message, error.errors)
-
-
-def unhandled_answer(method: str, path: str, exc: BaseException) -> Answer:
-    """A bug, never a refusal: logged with its traceback, answered with the JSON 500."""
-    log.error("unhandled error on %s %s", method, path, exc_info=exc)
-    return error_answer(500, f"Internal server error: {type(exc).__name__}.")
 
 
 def make_pipeline(operation: Operation, validator: OperationValidator, handler: Handler,
@@ -67,9 +64,10 @@ def make_pipeline(operation: Operation, validator: OperationValidator, handler: 
                 caller=caller,
                 now=services.clock.now(),
                 base_url=incoming.base_url,
-                api_path=incoming.path[len(operation.mount):],
+                api_path=operation.api_path(incoming.path),
                 query_string=incoming.query_string,
                 files=incoming.files,
+                form_fields=incoming.form_fields,
             )
             reply = handler(services, call)
         except ApiError as exc:
@@ -83,3 +81,15 @@ def make_pipeline(operation: Operation, validator: OperationValidator, handler: 
         return Answer(reply.status, orjson.dumps(reply.body), dict(reply.headers))
 
     return run
+
+
+def make_responder(pipelines: Mapping[str, Pipeline], limits: BodyLimits) -> Responder:
+    """Answers an API request whose operation is matched, whichever path it came by."""
+
+    def respond(environ: dict[str, Any], match: OperationMatch) -> Answer:
+        try:
+            return pipelines[match.operation.operation_id](read_incoming(environ, match, limits))
+        except Exception as exc:  # a body over the limits, a client gone, or a bug
+            return answer_for_exception(exc, environ)
+
+    return respond

@@ -1,33 +1,44 @@
-"""What the request pipeline reads of a request, however it arrived (WSGI or Flask).
+"""The request adapter: what the pipeline reads of a request, built once from the WSGI environ.
 
-The fast path, the Flask view and the validation proxy all see a request as a WSGI environ;
-``WsgiRequestView`` reads what validation needs straight from it (the way werkzeug reads it),
-``parse_args`` decodes the query string as werkzeug's ``request.args`` does, and
-``simple_files`` parses a plain in-memory multipart body without werkzeug's streaming parser.
+The fast path, the Flask view and the validation proxy all hold a WSGI environ, and all read it
+here, by werkzeug's own rules: the body through ``get_input_stream`` and its size limit (as
+``request.get_data``), the query as ``request.args`` decodes it, the host as ``request.host``,
+the multipart form with werkzeug's limits (``api.multipart``). So the two API paths cannot
+drift apart, and the proxy judges a request exactly as the mock would read it.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from werkzeug.datastructures import FileStorage, Headers, MultiDict
-from werkzeug.http import parse_options_header
+import werkzeug.urls  # noqa: F401  (registers the "werkzeug.url_quote" error handler)
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.sansio.utils import get_host
+from werkzeug.wsgi import get_content_length, get_input_stream
+
+from mock_server.api.multipart import FormLimits, read_form
+from mock_server.api.wsgi_input import read_up_to
+from mock_server.errors import ApiError
+from mock_server.openapi.matching import OperationMatch, request_path
+from mock_server.openapi.validation import RequestView
+
+MULTIPART = "multipart/form-data"
 
 
 @dataclass(frozen=True)
 class Incoming:
     """What the pipeline needs of a request, however it arrived."""
 
-    view: Any  # validation.RequestView
+    view: RequestView
     path_values: Mapping[str, str]
     base_url: str  # scheme://host[:port]
     path: str  # the full request path, mount included
     query_string: str
-    files: Any = None
+    files: Any = None  # werkzeug MultiDict of FileStorage, for a multipart operation
+    form_fields: tuple[str, ...] = ()  # the names of its other parts (text fields)
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,27 @@ class Answer:
 
 
 Pipeline = Callable[[Incoming], Answer]
+#: Answers an API request whose operation is known: the one entry of both API paths.
+Responder = Callable[[dict[str, Any], OperationMatch], Answer]
+
+
+@dataclass(frozen=True)
+class BodyLimits:
+    """How much of a request the mock reads: the body, and a multipart form's parts."""
+
+    max_content_length: int | None = None
+    form: FormLimits = FormLimits()
+
+
+#: Uploads are the only big bodies; their own limit is what a client needs to know.
+BODY_TOO_LARGE = "Request body too large: the limit for an upload is 3145728 bytes (3 MB)."
+
+
+class BodyTooLarge(ApiError):
+    """413: a body over the mock's limit, refused before it is read."""
+
+    def __init__(self) -> None:
+        super().__init__(413, BODY_TOO_LARGE)
 
 
 class WsgiRequestView:
@@ -75,63 +107,69 @@ class WsgiRequestView:
         return self._body
 
 
-#: werkzeug's default cap on multipart parts (beyond it, its parser answers 413).
-_MAX_FORM_PARTS = 1000
-
-
-def simple_files(body: bytes, content_type: str) -> MultiDict[str, FileStorage] | None:
-    """The file parts of a plain multipart body held in memory, as werkzeug's ``files`` has
-    them; ``None`` when the body is anything but plain (a preamble, folded headers, a part
-    without a name, no closing delimiter...), and werkzeug's own parser then reads it.
-
-    Why: werkzeug's streaming parser, built for bodies of any size, was two thirds of an
-    upload's time; an upload here is at most 3 MiB and already read.
-    """
-    _, options = parse_options_header(content_type)
-    boundary = options.get("boundary", "").encode("latin-1", "replace")
-    if not boundary:
-        return None
-    opening = b"--" + boundary + b"\r\n"
-    closing = b"\r\n--" + boundary + b"--"
-    end = body.rfind(closing)
-    if not body.startswith(opening) or end < 0 or body[end + len(closing):].strip(b"\r\n"):
-        return None
-    parts = body[len(opening):end].split(b"\r\n--" + boundary + b"\r\n")
-    if len(parts) > _MAX_FORM_PARTS or body.count(b"\r\n--" + boundary) != len(parts):
-        return None  # a delimiter with padding, or the boundary inside a part: werkzeug's
-    files: MultiDict[str, FileStorage] = MultiDict()
-    for part in parts:
-        head, found, data = part.partition(b"\r\n\r\n")
-        if not found or b"\r\n " in head or b"\r\n\t" in head:
-            return None
-        try:
-            headers = Headers([
-                (name.strip(" \t"), value.strip(" \t"))
-                for name, _, value in (line.strip(b" \t").decode().partition(":")
-                                       for line in head.split(b"\r\n") if line.strip(b" \t"))
-            ])
-        except UnicodeDecodeError:
-            return None
-        if "content-disposition" not in headers:
-            return None
-        _, extra = parse_options_header(headers["content-disposition"])
-        name = extra.get("name")
-        filename = extra.get("filename")
-        if name is None:
-            return None
-        if filename is not None:
-            files.add(name, FileStorage(io.BytesIO(data), filename=filename, name=name,
-                                        content_type=headers.get("content-type"),
-                                        headers=headers))
-    return files
-
-
 def parse_args(query_string: str) -> dict[str, list[str]]:
-    """The query parameters as werkzeug's `request.args` has them (names in first-seen order)."""
+    """The query parameters as werkzeug's `request.args` has them (names in first-seen order).
+
+    Bytes that are not UTF-8 stay percent-encoded (werkzeug 2.3's rule for escapes), raw ones
+    included, so a bad query is a validation error like any other, never a crash.
+    """
     args: dict[str, list[str]] = {}
     if query_string:
-        text = query_string.encode("latin-1").decode()
+        text = query_string.encode("latin-1", "replace").decode("utf-8", "werkzeug.url_quote")
         for name, value in parse_qsl(text, keep_blank_values=True,
                                      errors="werkzeug.url_quote"):
             args.setdefault(name, []).append(value)
     return args
+
+
+def read_body(environ: dict[str, Any], max_length: int | None) -> bytes:
+    """The request body, as ``request.get_data`` reads it: up to Content-Length (or to the end
+    of a stream the server terminates, chunked ones included), refused past ``max_length``.
+
+    One difference: werkzeug cuts a terminated stream without Content-Length at the limit
+    without a word (the form then looks truncated); here it is the 413 it is.
+    """
+    if environ.get("CONTENT_LENGTH") in (None, "", "0") and not environ.get(
+            "HTTP_TRANSFER_ENCODING"):
+        return b""  # no body (RFC 9112 6.3), without building werkzeug's stream for nothing
+    try:
+        stream = get_input_stream(environ, max_content_length=max_length)
+    except RequestEntityTooLarge:
+        raise BodyTooLarge() from None
+    if (max_length is None or "wsgi.input_terminated" not in environ
+            or get_content_length(environ) is not None):
+        return stream.read()
+    body = read_up_to(environ["wsgi.input"], max_length + 1)
+    if len(body) > max_length:
+        raise BodyTooLarge()
+    return body
+
+
+def base_url(environ: Mapping[str, Any]) -> str:
+    """``scheme://host[:port]`` as the client addressed the mock (werkzeug's ``request.host``)."""
+    scheme = environ.get("wsgi.url_scheme", "http")
+    host = get_host(scheme, environ.get("HTTP_HOST"),
+                    (environ.get("SERVER_NAME", ""), int(environ.get("SERVER_PORT") or 0)))
+    return f"{scheme}://{host}"
+
+
+def read_incoming(environ: dict[str, Any], match: OperationMatch, limits: BodyLimits) -> Incoming:
+    """The pipeline's view of an API request; an ``ApiError`` (413) for a body or form over the
+    limits. A multipart form is parsed here, its files handed on, its bytes never validated."""
+    query_string = environ.get("QUERY_STRING", "")
+    body = read_body(environ, limits.max_content_length)
+    files = None
+    fields: tuple[str, ...] = ()
+    if MULTIPART in match.operation.body_schemas:
+        form = read_form(body, environ.get("CONTENT_TYPE", ""), limits.form)
+        files, fields = form.files, form.fields
+        body = b""
+    return Incoming(
+        view=WsgiRequestView(environ, parse_args(query_string), body),
+        path_values=match.path_values,
+        base_url=base_url(environ),
+        path=request_path(environ),
+        query_string=query_string,
+        files=files,
+        form_fields=fields,
+    )

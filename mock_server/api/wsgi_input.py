@@ -9,6 +9,7 @@ that never come.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from typing import Any
 
 from werkzeug.wsgi import LimitedStream
@@ -35,6 +36,18 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
+def read_up_to(stream: Any, wanted: int) -> bytes:
+    """``wanted`` bytes, or fewer at the end of the stream (a socket's read may return less)."""
+    parts = []
+    while wanted > 0:
+        data = stream.read(wanted)
+        if not data:
+            break
+        parts.append(data)
+        wanted -= len(data)
+    return b"".join(parts)
+
+
 def content_length(environ: dict[str, Any]) -> int | None:
     try:
         length = int(environ.get("CONTENT_LENGTH") or "")
@@ -53,3 +66,17 @@ def replay_input(environ: dict[str, Any], head: bytes) -> None:
             return
         stream = LimitedStream(stream, length - len(head))
     environ["wsgi.input"] = io.BufferedReader(_Prefixed(head, stream))
+
+
+def collect(result: Iterable[bytes]) -> bytes:
+    """A WSGI app's whole answer, and its ``close()`` called, as PEP 3333 asks of a server.
+
+    The mock's answers are small and already in memory (uploads are capped at 3 MiB), so the
+    layers that need the whole body (the journal, the RSGI server) collect it at once.
+    """
+    try:
+        return b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 
 import orjson
 
+from mock_server.api.headers import header
 from mock_server.openapi.matching import NearMiss, OperationMatcher
 from mock_server.state.journal import JournalRecord
 
@@ -95,8 +96,8 @@ class Exchange:
         return self._near_miss
 
     def to_json(self, matcher: OperationMatcher | None = None) -> dict[str, Any]:
-        request_type = _header(self.request_header_pairs(), "content-type")
-        response_type = _header(self.response_headers, "content-type")
+        request_type = header(self.request_header_pairs(), "content-type")
+        response_type = header(self.response_headers, "content-type")
         body: dict[str, Any] = {
             "id": self.id,
             "request_id": self.request_id,
@@ -129,12 +130,6 @@ class Exchange:
             body["nearest"] = None if miss is None else miss.to_json()
         return body
 
-
-def _header(headers: list[tuple[str, str]], wanted: str) -> str | None:
-    for name, value in headers:
-        if name.lower() == wanted:
-            return value
-    return None
 
 
 def _body_fields(data: bytes, size: int, content_type: str | None) -> dict[str, Any]:

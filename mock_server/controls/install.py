@@ -4,14 +4,15 @@ Kept out of `app.py` so the request pipeline stays readable there; `create_app` 
 ``install_controls`` once, last. The WSGI layers, outermost first:
 
     JournalMiddleware   records what the client saw (injected faults included), access log
+    JournalMiddleware   records what the client saw (injected faults included), access log
+    CorsMiddleware      CORS headers on every answer but the admin API's; preflights
     FreshState          the state caught up with every committed change (503 if it cannot be)
     FaultMiddleware     fault rules and `Prefer` overrides, before anything else runs
-    DocumentedCurlUpload, Flask (routing, auth, validation, handlers, admin blueprint, CORS)
+    DocumentedCurlUpload, the API fast path, Flask (routing, auth, validation, handlers, admin)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask import Flask, request
@@ -26,7 +27,7 @@ from mock_server.controls.admin.state_routes import (
     add_state_routes,
     add_token_routes,
 )
-from mock_server.controls.cors import ALLOWED_HEADERS, CORS_PATHS, EXPOSED_HEADERS
+from mock_server.controls.cors import CorsMiddleware
 from mock_server.controls.faults import FaultMiddleware, FaultRules, SpecAnswers
 from mock_server.controls.journal import ADMIN_PREFIX, ENV_ROUTED, Journal, JournalMiddleware
 from mock_server.openapi.matching import OperationMatcher
@@ -47,21 +48,11 @@ class Controls:
     matcher: OperationMatcher
 
 
-def init_cors(app: Flask, origins: Sequence[str]) -> None:
-    """Answer CORS (preflights included) for ``origins`` (``"*"``: any) on the API paths."""
-    if not origins:
-        return
-    from flask_cors import CORS
-
-    allowed: str | list[str] = "*" if "*" in origins else list(origins)
-    CORS(app, resources={path: {} for path in CORS_PATHS}, origins=allowed,
-         allow_headers=list(ALLOWED_HEADERS), expose_headers=list(EXPOSED_HEADERS),
-         max_age=600)
-
-
 def install_controls(app: Flask, settings: Settings, spec: Spec, services: Services,
-                     credentials: Credentials) -> Controls:
-    matcher = OperationMatcher(spec.operations.values())
+                     credentials: Credentials, *,
+                     matcher: OperationMatcher | None = None) -> Controls:
+    """``matcher``: the app's own, so that the journal's match is the one the fast path uses."""
+    matcher = matcher or OperationMatcher(spec.operations.values())
     journal = Journal(open_journal(services.engine, settings.journal_size),
                       settings.journal_body_bytes, matcher)
     faults = FaultRules(SpecAnswers(spec), services.replica, services.engine)
@@ -73,7 +64,6 @@ def install_controls(app: Flask, settings: Settings, spec: Spec, services: Servi
         add_token_routes(admin, services, credentials.tokens)
         add_clock_routes(admin, services)
         app.register_blueprint(admin)
-    init_cors(app, settings.cors_origins)
 
     @app.before_request
     def tell_the_journal_a_route_matched() -> None:
@@ -81,9 +71,10 @@ def install_controls(app: Flask, settings: Settings, spec: Spec, services: Servi
         if request.url_rule is not None:
             request.environ[ENV_ROUTED] = True
 
-    wsgi = FaultMiddleware(app.wsgi_app, faults, matcher=matcher,
-                           cors_origins=settings.cors_origins)
+    wsgi = FaultMiddleware(app.wsgi_app, faults, matcher=matcher)
     wsgi = FreshState(wsgi, services)  # the state caught up before faults and handlers
+    if settings.cors_origins:  # outside FreshState: its 503 is readable by a browser too
+        wsgi = CorsMiddleware(wsgi, settings.cors_origins, skip_prefix=ADMIN_PREFIX)
     skipped = (HEALTH_PATH,) if settings.journal_admin else (ADMIN_PREFIX, HEALTH_PATH)
     wsgi = JournalMiddleware(wsgi, journal, skip_prefix=skipped)
     app.wsgi_app = wsgi  # type: ignore[method-assign]

@@ -27,13 +27,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mock_server.api.wsgi_input import replay_input
+from mock_server.api.wsgi_input import collect, read_up_to, replay_input
 from mock_server.controls.exchange import Exchange, access_line, decode, encode
-from mock_server.openapi.matching import OperationMatch, OperationMatcher
+from mock_server.openapi.matching import (
+    ENV_OPERATION,  # OperationMatch | None, set by the journal (openapi.matching.operation_of)
+    OperationMatch,
+    OperationMatcher,
+    operation_of,
+)
 from mock_server.state.journal import JournalRecord, JournalStore
 
-#: What an inner layer finds in the WSGI environ (and may add to it).
-ENV_OPERATION = "mock_server.operation"  # OperationMatch | None, set by the journal
+#: What an inner layer finds in the WSGI environ (and may add to it), besides ENV_OPERATION.
 ENV_REQUEST_ID = "mock_server.request_id"  # str, set by the journal
 ENV_FAULT = "mock_server.fault"  # str, set by the fault layer when it changed the answer
 ENV_VIOLATIONS = "mock_server.violations"  # list of dicts, set by the validation proxy
@@ -166,17 +170,6 @@ class Journal:
         return {**self.store.stats(), "body_limit": self.body_limit}
 
 
-def _read_head(stream: Any, wanted: int) -> bytes:
-    parts = []
-    while wanted > 0:
-        data = stream.read(wanted)
-        if not data:
-            break
-        parts.append(data)
-        wanted -= len(data)
-    return b"".join(parts)
-
-
 _request_ids = itertools.count(1)
 
 
@@ -208,8 +201,7 @@ class JournalMiddleware:
             self.skip_prefix is not None and path.startswith(self.skip_prefix))
         request_id = environ.get("HTTP_X_REQUEST_ID") or f"{next(_request_ids):08x}"
         environ[ENV_REQUEST_ID] = request_id
-        match = self.matcher.match(method, path) if self.matcher is not None else None
-        environ[ENV_OPERATION] = match
+        match = operation_of(environ, self.matcher) if self.matcher is not None else None
 
         exchange = Exchange()
         exchange.request_id = request_id
@@ -235,13 +227,7 @@ class JournalMiddleware:
         # the body is collected here: the exchange is complete, with its body and full timing,
         # before the server sends a byte, whatever the server or test client does next.
         try:
-            result = self.app(environ, capture)
-            try:
-                body = b"".join(result)
-            finally:
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
+            body = collect(self.app(environ, capture))
         except BaseException as exc:
             exchange.error = environ.get(ENV_ERROR) or f"{type(exc).__name__}: {exc}"
             self._finish(exchange, environ, match, clock, record)
@@ -260,7 +246,7 @@ class JournalMiddleware:
         if length <= 0:
             return b"", 0
         stream = environ["wsgi.input"]
-        head = _read_head(stream, min(length, self.journal.body_limit))
+        head = read_up_to(stream, min(length, self.journal.body_limit))
         replay_input(environ, head)
         return head, length
 
@@ -307,14 +293,5 @@ def _request_headers(environ: Mapping[str, Any]) -> dict[str, Any]:
         kept.pop(key, None)
     return kept
 
-
-def _header_items(environ: Mapping[str, Any]) -> list[tuple[str, str]]:
-    return [(key, value) for key, value in environ.items()
-            if isinstance(value, str) and (key.startswith("HTTP_") or (
-                key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value))]
-
-
-def _header_name(key: str) -> str:
-    return (key[5:] if key[:5] == "HTTP_" else key).replace("_", "-").title()
 
 

@@ -1,8 +1,10 @@
 """`mock-server proxy --upstream URL`: forward to a deployment, report where it breaks the spec.
 
 A client points at the proxy exactly as at the mock (`/activities/v1/...`,
-`/sportstrackingdata/v2/...`); each request goes to the upstream at the same path (or to a
-``--route PREFIX=URL`` base for paths under PREFIX, since the real APIs live on two hosts), and
+`/sportstrackingdata/v2/...`, or the spec's paths as written at the root, `/v1/...`, `/v2/...`);
+each request goes to the upstream at the same path (or to a ``--route PREFIX=URL`` base for
+paths under PREFIX, since the real APIs live on two hosts: ``/v1=https://api-eu.decathlon.net/
+activities/v1`` sends the root paths of one of them there), and
 the upstream's answer comes back unchanged: same status, same headers (hop-by-hop ones aside),
 the same bytes (a compressed body stays compressed). Along the way both halves are checked with
 the mock's own compiled validators (`validation.py`):
@@ -28,22 +30,23 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 import orjson
 import requests
 from flask import Flask, Response
 
-from mock_server.api.shaping import error_body
+from mock_server.api.answers import error_answer
+from mock_server.api.headers import JSON, header
+from mock_server.api.http_status import status_line
+from mock_server.api.requests import WsgiRequestView, parse_args, read_body
 from mock_server.controls.journal import (
     ENV_ERROR,
-    ENV_OPERATION,
     ENV_REQUEST_ID,
     ENV_VIOLATIONS,
     Journal,
     JournalMiddleware,
 )
-from mock_server.openapi.matching import OperationMatch, OperationMatcher
+from mock_server.openapi.matching import OperationMatcher, operation_of, request_path
 from mock_server.openapi.spec import Operation, load_spec
 from mock_server.openapi.validation import OperationValidator, RequestInvalid, compile_validators
 from mock_server.state.files import DebouncedWriter, atomic_write
@@ -54,35 +57,6 @@ HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy
                         "te", "trailer", "trailers", "transfer-encoding", "upgrade",
                         "proxy-connection"})
 MAX_REPORT_ENTRIES = 10_000
-JSON = "application/json"
-
-
-class _EnvironView:
-    """What request validation needs, read from a WSGI environ and the body already read."""
-
-    def __init__(self, environ: Mapping[str, Any], body: bytes) -> None:
-        self._environ = environ
-        self._body = body
-        self._query = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
-
-    def query_names(self) -> list[str]:
-        return list(dict.fromkeys(name for name, _ in self._query))
-
-    def query_values(self, name: str) -> list[str]:
-        return [value for key, value in self._query if key == name]
-
-    def header_value(self, name: str) -> str | None:
-        key = name.upper().replace("-", "_")
-        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            return self._environ.get(key)
-        return self._environ.get(f"HTTP_{key}")
-
-    @property
-    def content_type(self) -> str | None:
-        return self._environ.get("CONTENT_TYPE") or None
-
-    def body_bytes(self) -> bytes:
-        return self._body
 
 
 def request_violations(operation: Operation, validator: OperationValidator,
@@ -97,8 +71,9 @@ def request_violations(operation: Operation, validator: OperationValidator,
             "bearer "):
         found.append(_violation("request", "security",
                                 "an 'Authorization: Bearer <token>' header is required"))
-    try:
-        validator.validate_request(_EnvironView(environ, body), path_values)
+    try:  # the request read as the mock reads it (api.requests), query decoding included
+        view = WsgiRequestView(environ, parse_args(environ.get("QUERY_STRING", "")), body)
+        validator.validate_request(view, path_values)
     except RequestInvalid as exc:
         if exc.errors:
             for name, messages in exc.errors.items():
@@ -119,13 +94,13 @@ def response_violations(operation: Operation, validator: OperationValidator, sta
                            f"(documented: {documented})")]
     if operation.response_schema(status) is None:
         return []
-    content_type = _header(headers, "content-type") or ""
+    content_type = header(headers, "content-type") or ""
     if content_type.split(";")[0].strip().lower() != JSON:
         return [_violation("response", "content-type",
                            f"content type {content_type or '(none)'}; the spec documents "
                            f"{JSON} for {status}")]
     try:
-        data = _decoded(raw, _header(headers, "content-encoding"))
+        data = _decoded(raw, header(headers, "content-encoding"))
         body = orjson.loads(data)
     except (ValueError, zlib.error) as exc:
         return [_violation("response", "body", f"the body is not readable JSON: {exc}")]
@@ -139,12 +114,6 @@ def _violation(side: str, kind: str, message: str, where: str | None = None) -> 
         found["where"] = where
     return found
 
-
-def _header(headers: Sequence[tuple[str, str]], wanted: str) -> str | None:
-    for name, value in headers:
-        if name.lower() == wanted:
-            return value
-    return None
 
 
 def _decoded(raw: bytes, encoding: str | None) -> bytes:
@@ -246,10 +215,9 @@ class ContractProxy:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         method = environ.get("REQUEST_METHOD", "GET")
-        path = environ.get("PATH_INFO", "") or "/"
-        body = _read_body(environ)
-        match: OperationMatch | None = environ.get(ENV_OPERATION) if (
-            ENV_OPERATION in environ) else self.matcher.match(method, path)
+        path = request_path(environ)
+        body = read_body(environ, None)  # the upstream judges sizes, not the proxy
+        match = operation_of(environ, self.matcher)  # the journal's match
         violations: list[dict[str, Any]] = []
         if match is None:
             miss = self.matcher.nearest(method, path)
@@ -261,7 +229,7 @@ class ContractProxy:
             violations += request_violations(match.operation,
                                              self.validators[match.operation.operation_id],
                                              environ, body, match.path_values)
-        url = self.target(path)
+        url = self.target(environ.get("PATH_INFO", "") or "/")  # forwarded as received
         query = environ.get("QUERY_STRING")
         if query:
             url += "?" + query
@@ -275,12 +243,12 @@ class ContractProxy:
                 upstream.close()
         except requests.RequestException as exc:
             environ[ENV_ERROR] = f"upstream unreachable: {exc}"
-            data = orjson.dumps(error_body(502, f"The proxy could not reach the upstream "
-                                                f"{url}: {type(exc).__name__}."))
-            start_response("502 Bad Gateway", [("Content-Type", JSON),
-                                               ("Content-Length", str(len(data))),
-                                               ("X-Proxy-Error", "upstream-unreachable")])
-            return [data]
+            answer = error_answer(502, f"The proxy could not reach the upstream {url}: "
+                                       f"{type(exc).__name__}.")
+            start_response(status_line(answer.status), [
+                ("Content-Type", JSON), ("Content-Length", str(len(answer.body))),
+                ("X-Proxy-Error", "upstream-unreachable")])
+            return [answer.body]
         headers = [(name, value) for name, value in upstream.raw.headers.items()
                    if name.lower() not in HOP_BY_HOP]
         if match is not None:
@@ -304,14 +272,6 @@ class ContractProxy:
             self.on_exchange()
         start_response(f"{upstream.status_code} {upstream.reason or ''}".rstrip(), headers)
         return [] if method == "HEAD" else [raw]
-
-
-def _read_body(environ: dict[str, Any]) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    return environ["wsgi.input"].read(length) if length > 0 else b""
 
 
 def _forwarded_headers(environ: Mapping[str, Any]) -> dict[str, str]:

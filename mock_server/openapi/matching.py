@@ -3,9 +3,10 @@
 The request journal, the fault rules, the `Prefer` override and the validation proxy all need
 to name the operation of a request before (or without) Flask's routing: the proxy has no Flask
 routes at all, and the journal and faults wrap the app from outside. Path templates are compiled
-to one regular expression per operation, once, with the same segment rules as the app's routes
-(a `{id}` segment only matches what the parameter's schema allows), so a match costs a handful
-of regex calls.
+to one regular expression per path the mock serves an operation at (under its mount,
+``/activities/v1/events``, and as written at the root, ``/v1/events``), once, with the same
+segment rules as the app's routes (a `{id}` segment only matches what the parameter's schema
+allows), so a match costs a handful of regex calls.
 
 For a request that matches nothing, ``nearest`` names the operation it most likely meant and
 says why it missed (wrong method, a segment that cannot be the parameter, a missing API root),
@@ -23,6 +24,11 @@ from typing import Any
 
 from mock_server.openapi.spec import Operation
 
+#: Where the operation of a request is kept in its WSGI environ once a layer has matched it
+#: (``OperationMatch``, or ``None`` for a request no operation has): the outermost layer, the
+#: journal, matches; the fault layer, the fast path and the proxy read it. So no layer may
+#: rewrite ``PATH_INFO`` or ``REQUEST_METHOD`` on the way in.
+ENV_OPERATION = "mock_server.operation"
 _PLACEHOLDER = re.compile(r"\{([^}/]+)\}")
 #: How many (method, path) answers ``match`` remembers before starting afresh.
 CACHE_SIZE = 10_000
@@ -67,14 +73,40 @@ class NearMiss:
         }
 
 
-class _Template:
-    __slots__ = ("operation", "regex", "segments", "segment_regexes")
+def request_path(environ: Mapping[str, Any]) -> str:
+    """The request path as werkzeug's ``request.path`` has it: WSGI's latin-1 ``PATH_INFO``
+    read back as the UTF-8 the client sent (undecodable bytes replaced)."""
+    raw = environ.get("PATH_INFO", "") or "/"
+    if raw.isascii():  # nearly every request: nothing to decode
+        return str(raw)
+    try:
+        return str(raw).encode("latin-1").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a server that already decoded it
+        return str(raw)
 
-    def __init__(self, operation: Operation) -> None:
+
+def operation_of(environ: dict[str, Any], matcher: OperationMatcher) -> OperationMatch | None:
+    """The operation of a request, matched once per request: the first layer that asks keeps
+    the answer in ``environ[ENV_OPERATION]`` for every layer inside it."""
+    if ENV_OPERATION in environ:
+        found: OperationMatch | None = environ[ENV_OPERATION]
+        return found
+    found = environ[ENV_OPERATION] = matcher.match(environ.get("REQUEST_METHOD", "GET"),
+                                                   request_path(environ))
+    return found
+
+
+class _Template:
+    """One path the mock serves an operation at (its mount, or the root: ``mock_paths``)."""
+
+    __slots__ = ("operation", "path", "regex", "segments", "segment_regexes")
+
+    def __init__(self, operation: Operation, path: str) -> None:
         self.operation = operation
+        self.path = path
         patterns = {p.name: segment_pattern(p.schema) for p in operation.parameters
                     if p.location == "path"}
-        self.segments = operation.mock_path.strip("/").split("/")
+        self.segments = path.strip("/").split("/")
         self.segment_regexes: dict[int, tuple[str, re.Pattern[str]]] = {}
         parts = []
         for index, segment in enumerate(self.segments):
@@ -93,13 +125,14 @@ class OperationMatcher:
     """Finds the operation of a (method, path) pair; built once from the spec's operations."""
 
     def __init__(self, operations: Iterable[Operation]) -> None:
-        self._templates = [_Template(op) for op in operations]
+        self._templates = [_Template(op, path) for op in operations for path in op.mock_paths]
         by_method: dict[str, list[_Template]] = {}
         for template in self._templates:
             by_method.setdefault(template.operation.method, []).append(template)
         self._by_method = by_method
         self.mounts = tuple(dict.fromkeys(t.operation.mount for t in self._templates))
         self._seen: dict[tuple[str, str], OperationMatch | None] = {}
+        self._near: dict[tuple[str, str], NearMiss | None] = {}
 
     def match(self, method: str, path: str) -> OperationMatch | None:
         """The operation of a request; remembered, since a client repeats its requests."""
@@ -121,8 +154,20 @@ class OperationMatcher:
         return None
 
     def nearest(self, method: str, path: str) -> NearMiss | None:
-        """The closest operation by path shape (parameters filled in) and method."""
-        method = method.upper()
+        """The closest operation by path shape (parameters filled in) and method.
+
+        About a millisecond (difflib over every template), so remembered like ``match``: a
+        client that keeps missing, as a load test with a wrong path does, pays it once.
+        """
+        key = (method.upper(), path)
+        if key in self._near:
+            return self._near[key]
+        if len(self._near) >= CACHE_SIZE:
+            self._near.clear()
+        found = self._near[key] = self._nearest(*key)
+        return found
+
+    def _nearest(self, method: str, path: str) -> NearMiss | None:
         best: tuple[float, NearMiss] | None = None
         wanted = path.strip("/").split("/")
         for template in self._templates:
@@ -143,7 +188,7 @@ class OperationMatcher:
         similarity = difflib.SequenceMatcher(None, candidate, path, autojunk=False).ratio()
         if method != operation.method:
             reasons.append(f"method {method} is not documented here; the operation is "
-                           f"{operation.method} {operation.mock_path}")
+                           f"{operation.method} {template.path}")
         mount = operation.mount
         if len(path) > 1 and path.endswith("/") and template.regex.fullmatch(path.rstrip("/")):
             reasons.append("the path ends with a slash; the operation's does not")
@@ -177,7 +222,7 @@ class OperationMatcher:
         miss = NearMiss(
             operation_id=operation.operation_id,
             method=operation.method,
-            path=operation.mock_path,
+            path=template.path,
             similarity=round(score, 3),
             reasons=tuple(reasons) or ("it matches; the request may have been refused "
                                        "before routing",),

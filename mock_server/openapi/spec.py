@@ -41,6 +41,9 @@ class Operation:
     method: str  # upper case
     path: str  # as in the spec, relative to the API root: /v1/events/{id}
     mount: str  # the API root on the mock: /activities
+    #: Every API root the mock serves this operation under, from its localhost servers: the
+    #: mount, then "" when a ``http://localhost:8000`` entry serves the path as written.
+    roots: tuple[str, ...]
     parameters: tuple[Parameter, ...]
     body_required: bool
     body_schemas: Mapping[str, dict[str, Any]]  # media type -> schema
@@ -51,8 +54,24 @@ class Operation:
 
     @property
     def mock_path(self) -> str:
-        """The path this operation has on the mock (mount + spec path)."""
+        """The path this operation has on the mock under its mount (mount + spec path)."""
         return self.mount + self.path
+
+    @property
+    def mock_paths(self) -> tuple[str, ...]:
+        """Every path the mock serves this operation at, the mounted one first."""
+        return tuple(root + self.path for root in self.roots)
+
+    def api_path(self, request_path: str) -> str:
+        """A request path of this operation relative to the API root it came through.
+
+        ``/activities/v1/events`` and ``/v1/events`` are both ``/v1/events``: pagination links
+        keep the documented form whichever root the client used.
+        """
+        for root in self.roots:
+            if root and request_path.startswith(root + "/"):
+                return request_path[len(root):]
+        return request_path
 
     def response_schema(self, status: int) -> dict[str, Any] | None:
         response = self.responses.get(str(status)) or self.responses.get(f"{str(status)[0]}XX")
@@ -112,13 +131,14 @@ def dereference(node: Any, document: Mapping[str, Any], _seen: tuple[str, ...] =
     return copy.copy(node)
 
 
-def _mount_of(servers: list[dict[str, Any]]) -> str:
-    """The API root the mock serves a path under: the path of its localhost server entry."""
-    for server in servers:
-        parsed = urlparse(server["url"])
-        if parsed.hostname == MOCK_HOST:
-            return parsed.path.rstrip("/")
-    raise ValueError(f"no {MOCK_HOST} server among {servers!r}")
+def _roots_of(servers: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The API roots the mock serves a path under: the paths of its localhost server entries,
+    the mount (a non-empty path) first, then "" for an entry that serves the path as written."""
+    roots = [urlparse(server["url"]).path.rstrip("/") for server in servers
+             if urlparse(server["url"]).hostname == MOCK_HOST]
+    if not roots:
+        raise ValueError(f"no {MOCK_HOST} server among {servers!r}")
+    return tuple(sorted(dict.fromkeys(roots), key=lambda root: root == ""))
 
 
 def _parameters(raw: list[dict[str, Any]], document: Mapping[str, Any]) -> list[Parameter]:
@@ -141,8 +161,10 @@ def build_spec(document: dict[str, Any]) -> Spec:
     operations: dict[str, Operation] = {}
     mounts: list[str] = []
     global_security = document.get("security", [])
+    served: dict[tuple[str, str], str] = {}
     for path, item in document["paths"].items():
-        mount = _mount_of(item.get("servers") or document.get("servers", []))
+        roots = _roots_of(item.get("servers") or document.get("servers", []))
+        mount = roots[0]
         if mount not in mounts:
             mounts.append(mount)
         shared = _parameters(item.get("parameters", []), document)
@@ -161,6 +183,7 @@ def build_spec(document: dict[str, Any]) -> Spec:
                 method=method.upper(),
                 path=path,
                 mount=mount,
+                roots=roots,
                 parameters=tuple(merged),
                 body_required=bool(body.get("required", False)),
                 body_schemas={
@@ -175,6 +198,12 @@ def build_spec(document: dict[str, Any]) -> Spec:
                 needs_bearer=bool(schemes) and all("BearerAuth" in s for s in schemes),
                 tags=tuple(raw.get("tags", ())),
             )
+            for mock_path in operations[raw["operationId"]].mock_paths:
+                # Two APIs sharing one root must not share a path: a request would be either.
+                other = served.setdefault((method.upper(), mock_path), raw["operationId"])
+                if other != raw["operationId"]:
+                    raise ValueError(f"{method.upper()} {mock_path} is both {other} and "
+                                     f"{raw['operationId']} on the mock")
     return Spec(document=document, operations=operations, mounts=tuple(mounts))
 
 

@@ -219,7 +219,11 @@ def field_errors(errors: Sequence[Any], prefix: str = "") -> dict[str, list[str]
     grouped: dict[str, list[str]] = {}
 
     def add(path: str, message: str) -> None:
-        grouped.setdefault(path or prefix or "body", []).append(message)
+        # jsonschema reports `required` once per missing field, each error naming the whole
+        # list: without this check, ten missing fields gave each of them ten messages.
+        messages = grouped.setdefault(path or prefix or "body", [])
+        if message not in messages:
+            messages.append(message)
 
     for error in errors:
         base = ".".join([prefix] * bool(prefix) + [str(p) for p in error.absolute_path])
@@ -244,6 +248,10 @@ class OperationValidator:
         self.operation = operation
         self._parameters = [(p, CompiledSchema(p.schema)) for p in operation.parameters]
         self._query_names = frozenset(p.name for p in operation.parameters if p.location == "query")
+        # A scalar given twice (`page=1&page=2`) is refused rather than one value picked: which
+        # one a real server takes differs by framework, so a client that sends it has a bug.
+        self._single_query_names = frozenset(
+            p.name for p in operation.parameters if p.location == "query" and not p.is_array)
         self._bodies = {media: CompiledSchema(schema)
                         for media, schema in operation.body_schemas.items()}
         # Every documented status compiled now: nothing is compiled while serving.
@@ -275,6 +283,11 @@ class OperationValidator:
             else:
                 values[parameter.location][parameter.name] = value
         for name in request.query_names():
+            if name in self._single_query_names and len(request.query_values(name)) > 1:
+                errors.setdefault(name, []).append(
+                    f"The {name} query parameter takes one value; it was given "
+                    f"{len(request.query_values(name))} times."
+                )
             if name not in self._query_names:
                 known = ", ".join(sorted(self._query_names)) or "none"
                 errors.setdefault(name, []).append(

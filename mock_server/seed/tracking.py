@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from mock_server.domain.geo import EARTH_RADIUS_KM
+from mock_server.domain.geo import EARTH_RADIUS_KM, haversine_km
 from mock_server.domain.tracking.activities import TrackingActivity
 from mock_server.domain.tracking.paths import thumbnail_path
 from mock_server.domain.tracking.referentials import activity_label
@@ -93,7 +93,7 @@ def _fixture_activity(
     speed = rng.uniform(*profile.speed_mps)
     elapsed, distances, speeds = [0], [0.0], [0.0]
     for (lat1, lon1), (lat2, lon2) in zip(track, track[1:], strict=False):
-        segment = _haversine_m(lat1, lon1, lat2, lon2)
+        segment = haversine_km(lat1, lon1, lat2, lon2) * 1000
         segment_speed = speed * rng.uniform(0.85, 1.15)
         distances.append(distances[-1] + segment)
         speeds.append(segment_speed)
@@ -211,13 +211,3 @@ def _metres_to_lat(metres: float) -> float:
 
 def _metres_to_lon(metres: float, latitude: float) -> float:
     return math.degrees(metres / (_EARTH_RADIUS_M * max(math.cos(math.radians(latitude)), 0.01)))
-
-
-def _haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Not ``geo.haversine_km(...) * 1000``, on purpose for now: that differs from this in the
-    last bits for nearly every segment (it scales after, and clamps), which could one day move
-    a rounding and so a seed's activities; over 200 seeds x 54 users none moved."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    d_phi, d_lambda = phi2 - phi1, math.radians(lon2 - lon1)
-    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
-    return 2 * _EARTH_RADIUS_M * math.asin(math.sqrt(a))

@@ -57,7 +57,8 @@ def open_engine(settings: EngineSettings) -> tuple[Engine, Callable[[], None]]:
 def open_journal(engine: Engine, size: int) -> JournalStore:
     """The journal beside the engine: in memory, or in the database every process shares
     (a file of its own next to an SQLite state, so its writes never wait on the state's)."""
-    from mock_server.state.journal import MemoryJournal, SqliteJournalDialect, SqlJournal
+    from mock_server.state.journal import MemoryJournal
+    from mock_server.state.journal_sql import SqliteJournalDialect, SqlJournal
 
     if engine.kind == "sqlite":
         from mock_server.state.sqlite import SqliteEngine

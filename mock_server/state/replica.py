@@ -169,9 +169,10 @@ class Replica:
                                           daemon=True, name="state-follower")
         self._follower.start()
 
-    def before_fork(self) -> None:
-        """Stop this process's follower before forking workers: a thread that holds a lock
-        at the fork leaves it locked forever in the child (the child starts its own)."""
+    def stop_following(self) -> None:
+        """Stop this process's follower: before forking workers (a thread that holds a lock
+        at the fork leaves it locked forever in the child, which starts its own), and before
+        the engine is closed."""
         follower, self._follower = self._follower, None
         self._follower_pid = None
         if follower is not None:

@@ -266,9 +266,12 @@ class SqlEngine(ABC):
         self.close()
 
     def close(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None and self._pid == os.getpid():
-            try:
-                connection.close()
-            except self.connection_errors:
-                pass
+        """Under the connection's lock: closing a connection another thread is using (the
+        follower catching up) would pull it out from under that thread's statement."""
+        with self._connection_lock:
+            connection, self._connection = self._connection, None
+            if connection is not None and self._pid == os.getpid():
+                try:
+                    connection.close()
+                except self.connection_errors:
+                    pass

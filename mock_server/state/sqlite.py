@@ -140,9 +140,10 @@ class SqliteEngine(SqlEngine):
 
     def close(self) -> None:
         super().close()
-        if self._published_file is not None and self._published_pid == os.getpid():
-            self._published_file.close()
-        self._published_file = None
+        with self._connection_lock:
+            if self._published_file is not None and self._published_pid == os.getpid():
+                self._published_file.close()
+            self._published_file = None
 
 
 def remove_database(path: str) -> None:

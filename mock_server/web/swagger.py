@@ -11,9 +11,10 @@ Same-origin "Try it out"
 The spec lists absolute servers (the real hosts and `http://localhost:8000/...`). A browser page
 served from another host or port would call those and hit CORS or the wrong process, so the
 served copy is rewritten (`same_origin_spec`): each path item gets its mock mount as a *relative*
-server placed first (`/activities` for `/v1/...`, `/sportstrackingdata` for `/v2/...`), followed
+server placed first (`/activities` for `/v1/...`, `/sportstrackingdata` for `/v2/...`), then the
+mock's root `/` (where it serves the spec's paths as written, `/v1/...` and `/v2/...`), followed
 by the real servers, which stay selectable in each operation's "Servers" drop-down. The mock's
-own absolute entries (`localhost`, `127.0.0.1`) are dropped: the relative entry is the same
+own absolute entries (`localhost`, `127.0.0.1`) are dropped: the relative entries are the same
 server on whatever port it really listens on.
 
 This relies on Swagger UI 4.15 (the bundle's version) honouring path-item servers. It does:
@@ -59,6 +60,10 @@ MOUNTS_BY_PATH_PREFIX: Mapping[str, str] = {
 _SELF_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 _SAME_ORIGIN_DESCRIPTION = "This mock (same origin as this page)"
+#: The mock's root, where it also serves the spec's paths as written (`/v1/...`, `/v2/...`).
+#: swagger-client drops a server URL's trailing slash, so "/" + "/v1/events" is `/v1/events`.
+_SAME_ORIGIN_ROOT = {"url": "/", "description": "This mock, the paths as written at its root "
+                                               "(same origin as this page)"}
 
 _PAGE_TEMPLATE = (Path(__file__).with_name("swagger_page.html")).read_text(encoding="utf-8")
 
@@ -104,16 +109,18 @@ def mount_of(path: str) -> str | None:
 
 
 def _relative_first(mount: str, servers: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """`mount` as the first server, then the other servers but the mock's absolute ones.
+    """`mount` as the first server and the mock's root second, then the other servers but the
+    mock's absolute ones.
 
-    Idempotent, so that a document the app already rewrote is not given the entry twice.
+    Idempotent, so that a document the app already rewrote is not given the entries twice.
     """
 
     def is_mock_itself(url: str) -> bool:
-        return url == mount or urlparse(url).hostname in _SELF_HOSTS
+        return url in (mount, _SAME_ORIGIN_ROOT["url"]) or urlparse(url).hostname in _SELF_HOSTS
 
     kept = [server for server in servers if not is_mock_itself(server.get("url", ""))]
-    return [{"url": mount, "description": _SAME_ORIGIN_DESCRIPTION}, *kept]
+    return [{"url": mount, "description": _SAME_ORIGIN_DESCRIPTION}, dict(_SAME_ORIGIN_ROOT),
+            *kept]
 
 
 def same_origin_spec(spec_document: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 from flask import Flask
@@ -37,7 +38,8 @@ def test_every_admin_route_is_in_the_admin_spec_and_back(admin_app: Flask) -> No
     document = yaml.safe_load(ADMIN_SPEC.read_text(encoding="utf-8"))
     documented = sorted((method.upper(), path) for path, item in document["paths"].items()
                         for method in item if method != "parameters"
-                        and path != "/__admin/report")  # the proxy's route
+                        and path not in ("/__admin/report",  # the proxy's route
+                                         "/__health"))  # a WSGI layer's, not the blueprint's
     assert admin_rules(admin_app) == documented
 
 
@@ -105,3 +107,13 @@ def test_admin_errors_use_the_apis_error_shape(client: FlaskClient) -> None:
     assert set(invalid.json["errors"]) == {"colour"}
     not_object = client.put("/__admin/clock", json=[1], headers=ADMIN)
     assert not_object.status_code == 422
+
+
+def test_health_needs_no_key_and_answers_as_the_admin_spec_says(client: FlaskClient) -> None:
+    document = yaml.safe_load(ADMIN_SPEC.read_text(encoding="utf-8"))
+    schema = {**document["components"]["schemas"]["Health"],
+              "components": document["components"]}
+    answer = client.get("/__health")
+    assert answer.status_code == 200
+    jsonschema.validate(answer.json, schema)
+    assert answer.json["engine"] == "memory" and answer.headers["Cache-Control"] == "no-store"

@@ -29,8 +29,9 @@ def test_a_status_fault_answers_the_specs_error_body_without_running_the_request
     before = services.store.event_count()
     answer = client.post("/activities/v1/events", json=NEW_EVENT, headers=bearer())
     assert answer.status_code == 422
-    assert answer.json == {"code": 422, "message": "The given data was invalid.",
-                           "errors": {"end_date": ["end_date must be after start_date."]}}
+    assert answer.json == {
+        "code": 422, "message": "The given data was invalid.",
+        "errors": {"end_date": ["The end date must be a date after start date."]}}
     assert answer.headers["X-Mock-Fault"] == rule["id"]
     assert services.store.event_count() == before
     exchange = client.get("/__admin/journal", headers=ADMIN).json["exchanges"][-1]
@@ -146,7 +147,31 @@ def test_a_fault_on_a_path_with_no_operation_uses_the_common_error_body(
                                                          "message": "Event 42 not found."}
 
 
+def test_rules_apply_to_the_root_paths_by_glob_and_by_operation(client: FlaskClient,
+                                                                bearer) -> None:
+    """`/v1/...` is an operation like `/activities/v1/...`: a rule naming the operation fires
+    on both, a path glob on the paths it matches."""
+    headers = bearer()
+    by_operation = add_fault(client, kind="status", status=404, operationId="getEvent")
+    assert client.get("/v1/events/1", headers=headers).status_code == 404
+    assert client.get("/activities/v1/events/1", headers=headers).status_code == 404
+    client.delete(f"/__admin/faults/{by_operation['id']}", headers=ADMIN)
+    add_fault(client, kind="status", status=500, path="/v1/*")
+    answer = client.get(f"/v1/events?{LILLE_QUERY}", headers=API_KEY)
+    assert answer.status_code == 500 and answer.json["code"] == 500
+    assert client.get(EVENTS, headers=API_KEY).status_code == 200
+    exchange = client.get("/__admin/journal", query_string={"path": "/v1/events"},
+                          headers=ADMIN).json["exchanges"][-1]
+    assert exchange["operationId"] == "listEvents" and exchange["fault"].endswith("status 500")
+
+
 # --- Prefer ---------------------------------------------------------------------------------
+
+def test_prefer_works_at_the_root(client: FlaskClient) -> None:
+    answer = client.get("/v1/events/1", headers={"Prefer": "example=documented"})
+    assert answer.status_code == 200 and answer.json["data"]["title"] == "Test title 2"
+    assert answer.headers["Preference-Applied"] == "example=documented"
+
 
 def test_prefer_code_answers_the_documented_error(client: FlaskClient, bearer) -> None:
     answer = client.get("/activities/v1/events/1", headers={**bearer(), "Prefer": "code=404"})

@@ -83,6 +83,25 @@ def test_filters_by_path_method_status_operation_and_since(client: FlaskClient,
     assert count.json == {"count": 4}
 
 
+def test_root_paths_are_journaled_with_their_operation(client: FlaskClient, bearer) -> None:
+    """The spec's paths as written (`/v1/...`, `/v2/...`) are operations like the mounted ones."""
+    headers = bearer()
+    client.get(f"/v1/events?{LILLE_QUERY}", headers=API_KEY)
+    client.get("/v1/events/1", headers=headers)
+    client.get("/v2/activities", headers=headers)
+    client.get("/activities/v1/events/1", headers=headers)
+    exchanges = journal(client)["exchanges"]
+    assert [(e["request"]["path"], e["operationId"]) for e in exchanges] == [
+        ("/v1/events", "listEvents"), ("/v1/events/1", "getEvent"),
+        ("/v2/activities", "listActivities"), ("/activities/v1/events/1", "getEvent")]
+    assert [e["response"]["status"] for e in exchanges] == [200, 200, 200, 200]
+    by_operation = journal(client, operationId="getEvent")["exchanges"]
+    assert [e["request"]["path"] for e in by_operation] == ["/v1/events/1",
+                                                            "/activities/v1/events/1"]
+    assert journal(client, path="/v1/*")["count"] == 2
+    assert journal(client, unmatched="true")["count"] == 0
+
+
 @pytest.mark.parametrize("params", [{"status": "4x"}, {"since": "-1"}, {"limit": "0"},
                                     {"faulted": "maybe"}])
 def test_bad_filters_answer_422(client: FlaskClient, params: dict) -> None:
@@ -105,7 +124,7 @@ def test_unmatched_requests_are_listed_apart_with_the_nearest_operation(
     headers = bearer()
     client.get("/activities/v1/event/1", headers=headers)
     client.delete("/activities/v1/events/1", headers=headers)
-    client.get("/v1/events?latitude=1&longitude=1", headers=API_KEY)
+    client.get("/v1/evnts?latitude=1&longitude=1", headers=API_KEY)
     client.get("/activities/v1/events/abc", headers=headers)
     client.get("/activities/api/swagger")  # the mock's own page: matched, not an API miss
     client.get("/activities/v1/events/1", headers=headers)
@@ -113,11 +132,13 @@ def test_unmatched_requests_are_listed_apart_with_the_nearest_operation(
     nearest = {e["request"]["path"] + " " + e["request"]["method"]: e["nearest"]
                for e in unmatched}
     assert set(nearest) == {"/activities/v1/event/1 GET", "/activities/v1/events/1 DELETE",
-                            "/v1/events GET", "/activities/v1/events/abc GET"}
+                            "/v1/evnts GET", "/activities/v1/events/abc GET"}
     assert nearest["/activities/v1/event/1 GET"]["operationId"] == "getEvent"
     assert "where the spec has 'events'" in nearest["/activities/v1/event/1 GET"]["reasons"][0]
     assert "method DELETE" in nearest["/activities/v1/events/1 DELETE"]["reasons"][0]
-    assert "API root /activities" in nearest["/v1/events GET"]["reasons"][0]
+    # A miss at the root is nearest to the root path, the one the client was writing.
+    assert (nearest["/v1/evnts GET"]["operationId"], nearest["/v1/evnts GET"]["path"]) == (
+        "listEvents", "/v1/events")
     assert "cannot be the {id}" in nearest["/activities/v1/events/abc GET"]["reasons"][0]
     assert all(e["operationId"] is None for e in unmatched)
     assert journal(client, unmatched="false")["count"] == 2
@@ -133,6 +154,11 @@ def test_the_journal_is_bounded_and_keeps_misses_apart() -> None:
     assert page["stats"]["recorded"] == 6 and page["stats"]["evicted"] == 3
     missed = journal(client, "/__admin/journal/unmatched")["exchanges"]
     assert [e["request"]["path"] for e in missed] == ["/activities/v1/nope"]
+    # The counts run since start or clear: a cleared exchange was not evicted.
+    client.delete("/__admin/journal", headers=ADMIN)
+    client.get(f"/activities/v1/events?{LILLE_QUERY}", headers=API_KEY)
+    stats = journal(client)["stats"]
+    assert (stats["recorded"], stats["kept"], stats["evicted"]) == (1, 1, 0)
 
 
 def test_bodies_are_capped_but_requests_still_get_through() -> None:

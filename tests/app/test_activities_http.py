@@ -11,7 +11,6 @@ import jwt
 import pytest
 
 from mock_server.api.callers import api_user_id
-from mock_server.app import create_app
 from mock_server.settings import DEFAULT_API_KEY
 from tests.conftest import LILLE, OTHER_USER_ID
 
@@ -70,8 +69,8 @@ class TestAuth:
             else:
                 assert response.status_code == 401, operation.operation_id
 
-    def test_unverified_tokens_of_a_real_identity_provider(self):
-        app = create_app({"SEED": 1, "EVENTS": 20, "VERIFY_TOKEN_SIGNATURE": False})
+    def test_unverified_tokens_of_a_real_identity_provider(self, make_app):
+        app = make_app({"SEED": 1, "EVENTS": 20, "VERIFY_TOKEN_SIGNATURE": False})
         claims = {"sub": "a-real-idp-user", "type": "DKTCONNECT", "given_name": "Ada",
                   "family_name": "L"}
         token = jwt.encode(claims, "idp-private-secret-0123456789abc", algorithm="HS256")
@@ -81,8 +80,8 @@ class TestAuth:
         assert me.json["name"] == "Ada L" and me.json["type"] == "DKTCONNECT"
         assert me.json["id"] == api_user_id("a-real-idp-user")  # a stable uuid for the subject
 
-    def test_several_api_keys(self):
-        app = create_app({"SEED": 1, "EVENTS": 20, "API_KEYS": ["k1", "k2"]})
+    def test_several_api_keys(self, make_app):
+        app = make_app({"SEED": 1, "EVENTS": 20, "API_KEYS": ["k1", "k2"]})
         client = app.test_client()
         assert client.get(NEAR_LILLE, headers={"X-Api-Key": "k2"}).status_code == 200
         assert client.get(NEAR_LILLE, headers=KEY).status_code == 401
@@ -108,6 +107,16 @@ class TestErrors:
         for field in ("title", "level.0", "surprise", "description", "start_date", "slots"):
             assert field in errors, field
 
+    def test_each_missing_field_is_named_once(self, client, owner_headers):
+        """jsonschema reports `required` once per missing field; the answer says each once
+        (it said each of the ten missing fields ten times, "and 99 more errors")."""
+        response = client.post(EVENTS, json={"title": "Footing"}, headers=owner_headers)
+        assert response.status_code == 422
+        errors = response.json["errors"]
+        assert len(errors) == 10 and errors["slots"] == ["The slots field is required."]
+        assert all(len(messages) == 1 for messages in errors.values()), errors
+        assert response.json["message"].endswith("(and 9 more errors)")
+
     def test_rule_errors_name_their_field(self, client, owner_headers):
         response = client.post(EVENTS, json={**CREATE, "end_date": "2018-07-20T00:00:00Z",
                                              "age_min": 30, "age_max": 20},
@@ -115,9 +124,35 @@ class TestErrors:
         assert response.status_code == 422
         assert {"end_date", "age_max"} <= set(response.json["errors"])
 
+    def test_utc_written_plus_zero_is_accepted_and_answered_with_z(self, client, owner_headers):
+        """What generated clients send for a UTC datetime (Python's isoformat()); openapi.yaml
+        DateTime says why. Other offsets and milliseconds stay refused."""
+        event = create(client, owner_headers, start_date="2027-03-07T09:00:00+00:00",
+                       end_date="2027-03-07T10:30:00+00:00",
+                       publish_date="2027-01-01T00:00:00+00:00")
+        assert (event["start_date"], event["end_date"], event["publish_date"]) == (
+            "2027-03-07T09:00:00Z", "2027-03-07T10:30:00Z", "2027-01-01T00:00:00Z")
+        listed = client.get(NEAR_LILLE + "&start_date=2027-03-07T09:00:00%2B00:00", headers=KEY)
+        assert listed.status_code == 200, listed.json
+        for other in ("2027-03-07T10:00:00+01:00", "2027-03-07T09:00:00.000Z"):
+            refused = client.post(EVENTS, json={**CREATE, "start_date": other},
+                                  headers=owner_headers)
+            assert refused.status_code == 422 and "start_date" in refused.json["errors"], other
+
     def test_unknown_query_parameter_is_422(self, client):
         response = client.get(NEAR_LILLE + "&lvl[]=5", headers=KEY)
         assert response.status_code == 422 and "lvl[]" in response.json["errors"]
+
+    @pytest.mark.parametrize("query", ["&page=1&page=2", "&page=&page=2", "&latitude=50.6"])
+    def test_a_single_value_parameter_given_twice_is_422(self, client, query):
+        response = client.get(NEAR_LILLE + query, headers=KEY)
+        assert response.status_code == 422, response.json
+        name = query.split("=")[0][1:]
+        assert any("takes one value" in m for m in response.json["errors"][name]), response.json
+
+    def test_an_array_parameter_repeats(self, client):
+        response = client.get(NEAR_LILLE + "&level[]=5&level[]=10", headers=KEY)
+        assert response.status_code == 200, response.json
 
     def test_unknown_path_404_and_wrong_method_405(self, client):
         missing = client.get("/activities/v1/nothing", headers=KEY)
@@ -126,6 +161,29 @@ class TestErrors:
         assert wrong.status_code == 405
         assert wrong.headers["Allow"] == "GET, POST"
         assert wrong.json["code"] == 405
+
+
+    @pytest.mark.parametrize("path, nearest", [
+        ("/activities/v1/evnts", "Nearest: GET /activities/v1/events (listEvents): segment "
+                                 "'evnts' where the spec has 'events'."),
+        ("/v1/events/abc", "Nearest: GET /v1/events/{id} (getEvent): segment 'abc' cannot be "
+                           "the {id} parameter"),
+        ("/sportstrackingdata/v2/activitie", "Nearest: GET /sportstrackingdata/v2/activities "
+                                             "(listActivities)"),
+    ])
+    def test_a_404_names_the_nearest_operation(self, client, path, nearest):
+        missing = client.get(path, headers=KEY)
+        assert missing.status_code == 404 and missing.json["code"] == 404
+        message = missing.json["message"]
+        assert message.startswith(f"No operation at GET {path}. {nearest}")
+        assert message.endswith(
+            " The APIs live under /activities/v1, /v1, /sportstrackingdata/v2 and /v2.")
+        assert ".." not in message
+
+    def test_a_404_far_from_every_operation_names_none(self, client):
+        message = client.get("/favicon.ico").json["message"]
+        assert message == ("No operation at GET /favicon.ico. The APIs live under "
+                           "/activities/v1, /v1, /sportstrackingdata/v2 and /v2.")
 
 
 class TestPagination:

@@ -95,6 +95,22 @@ class TestUpload:
         assert missing.status_code == 422
         assert "file" in missing.json["message"]
 
+    @pytest.mark.parametrize("preamble", [b"", b"a preamble werkzeug's own parser reads\r\n"])
+    def test_a_part_besides_file_is_refused_naming_it(self, client, owner_headers, preamble):
+        """Both parsers (the in-memory one, and werkzeug's for a body with a preamble) report
+        the other parts, so the strictness of JSON bodies holds for uploads too."""
+        boundary = "b0undary"
+        body = preamble + (
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nHoliday"
+            f"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"p.jpeg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+        ).encode() + jpeg(100) + f"\r\n--{boundary}--\r\n".encode()
+        response = client.post(UPLOAD, data=body, headers=owner_headers,
+                               content_type=f"multipart/form-data; boundary={boundary}")
+        assert response.status_code == 422, response.json
+        assert response.json["errors"] == {"title": ["Unknown field 'title'."]}
+        assert "'title'" in response.json["message"]
+
     def test_the_documents_curl_with_a_json_content_type_is_accepted(self, client,
                                                                       owner_headers):
         boundary = "------------------------d74496d66958873e"
@@ -136,10 +152,8 @@ class TestUpload:
         for url, data in zip(urls, payloads, strict=True):
             assert client.get(path_of(url)).data == data
 
-    def test_storage_cap_answers_507(self, owner_headers):
-        from mock_server.app import create_app
-
-        small = create_app({"SEED": 1, "EVENTS": 10, "UPLOAD_STORAGE_BYTES": 5000})
+    def test_storage_cap_answers_507(self, owner_headers, make_app):
+        small = make_app({"SEED": 1, "EVENTS": 10, "UPLOAD_STORAGE_BYTES": 5000})
         client = small.test_client()
         headers = dict(owner_headers)
         assert upload(client, headers, jpeg(4000)).status_code == 200

@@ -9,7 +9,7 @@ import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from contracts import Exchange, Failure, Outcome, RunReport, Status
+from contracts import Exchange, Failure, Gap, Outcome, RunReport, Status, Verdict
 from contracts.report import (
     Progress,
     render_console,
@@ -17,6 +17,7 @@ from contracts.report import (
     render_failure,
     render_summary,
     to_json,
+    write_html,
     write_json,
     write_junit_xml,
 )
@@ -103,20 +104,67 @@ def _report() -> RunReport:
 def test_summary_counts_operations_checks_passed_and_failed() -> None:
     report = _report()
     text = render_summary(report)
-    assert "operations 2 · checks 3 · passed 2 · failed 1 · errors 0 · skipped 1" in text
-    assert "RESULT: FAILED (1 distinct failures)" in text
+    assert ("operations 2 · checks 3 · scopes passed 2 · failed 1 · errors 0 · skipped 1 · "
+            "10 requests in 1.5s (7 requests/s)") in text
+    assert "RESULT: FAILED (exit 1): 1 check(s) failed (1 distinct failures)" in text
     assert report.exit_code == 1
     assert "needs a second user's token" in text
+    assert "scopes: where a check ran" in text  # the columns are explained
+
+
+def test_table_and_footer_count_failed_and_errors_alike() -> None:
+    report = _report()
+    report.outcomes.append(Outcome(check="not_a_server_error", kind="shape", status=Status.ERROR,
+                                   scope="GET /v1/auth/me", reason="ConnectionError: reset"))
+    text = render_summary(report)
+    row = next(line.split() for line in text.splitlines()
+               if line.startswith("not_a_server_error"))
+    assert row[2:7] == ["3", "2", "0", "1", "0"]  # scopes passed failed errors skipped
+    assert "failed 1 · errors 1 · skipped 1" in text
+
+
+def test_console_opens_with_the_verdict_and_what_to_do() -> None:
+    lines = render_console(_report()).splitlines()
+    assert lines[0] == "RESULT: FAILED (exit 1): 1 check(s) failed (1 distinct failures)"
+    assert "Replay command" in lines[1] + lines[2]
+    assert lines[-1] == lines[0]  # and ends with it, as CI logs show the end
+
+
+def test_an_incomplete_run_names_what_was_not_checked() -> None:
+    report = _report()
+    report.outcomes = [o for o in report.outcomes if o.status != Status.FAILED]
+    report.gaps = [Gap("check", "other_users_event_cannot_be_changed",
+                       "needs a second user's token"),
+                   Gap("status", "PATCH /v1/events/{id}/subscribers/{user} 200",
+                       "documented success never answered (answered 404)")]
+    text = render_console(report)
+    assert report.verdict == Verdict.INCOMPLETE and report.exit_code == 3
+    assert text.startswith("RESULT: INCOMPLETE (exit 3): nothing failed, but 2 thing(s) were "
+                           "not checked")
+    assert ("  - status PATCH /v1/events/{id}/subscribers/{user} 200: documented success never "
+            "answered (answered 404)") in text
+
+
+def test_near_identical_failures_are_shown_once() -> None:
+    report = _report()
+    template = report.outcomes[2].failures[0]
+    report.outcomes[2].failures = [
+        Failure(check="response_schema_conformance", rule="r", message=f'"{n}" is not an '
+                "integer", operation=f"GET /v1/op{n}", exchange=template.exchange, seed=42)
+        for n in range(12)]
+    text = render_console(report)
+    assert text.count("FAILED response_schema_conformance") == 1
+    assert "11 more failure(s) of this check" in text and "GET /v1/op11" in text
 
 
 def test_failure_shows_rule_citation_request_response_and_seed() -> None:
     text = render_failure(_report().failures[0], secrets=SECRETS,
-                          replay_prefix="contracts run --base-url http://mock")
+                          replay_prefix="contracts run --url http://mock")
     assert "Rule:     A cancelled event leaves the public list." in text
     assert "Cites:    Sport Activities API > Events > Cancel a sport activity" in text
     assert "curl -X GET" in text and "${CONTRACTS_TOKEN}" in text
     assert "Response: 200 OK" in text and '"code": 500' in text
-    assert ("Replay:   contracts run --base-url http://mock --seed 42 --phases behaviour "
+    assert ("Replay:   contracts run --url http://mock --generation-seed 42 --phases behaviour "
             "--check cancel_gives_canceled_and_hides_from_public_list") in text
 
 
@@ -169,3 +217,25 @@ def test_progress_line_only_when_enabled() -> None:
     assert loud.getvalue().endswith("\r")
     # Not a terminal and not asked: silent.
     assert Progress(io.StringIO()).enabled is False
+
+
+def test_html_report_is_one_self_contained_page_with_secrets_masked(tmp_path: Path) -> None:
+    report = _report()
+    report.outcomes[2].failures[0].message += "\nthe token s3cret was refused"
+    path = tmp_path / "report.html"
+    write_html(report, path, secrets=SECRETS, replay_prefix="contracts run --url http://m")
+    page = path.read_text()
+    assert page.startswith("<!doctype html>") and page.rstrip().endswith("</html>")
+    # Nothing loaded from anywhere: no script, stylesheet, image, font or frame.
+    for reference in ("<script", "<link", "src=", "@import", "url(", "<iframe"):
+        assert reference not in page, reference
+    assert "s3cret" not in page and "k3y" not in page
+    assert "$CONTRACTS_TOKEN" in page
+    assert "RESULT: FAILED (exit 1)" in page
+    assert "Sport Activities API &gt; Events &gt; Cancel a sport activity" in page
+    assert "contracts run --url http://m --generation-seed 42 --phases behaviour" in page
+    # The matrix: 200 seen 5 times, 422 documented but never answered, 405 undocumented.
+    row = page[page.index("<td class='op'>GET /v1/events</td>"):].split("</tr>")[0]
+    assert "<td class='seen'>5</td>" in row and "<td class='undoc'>1</td>" in row
+    assert "<td class='missed'>·</td>" in row
+    assert "createEvent -[201 GetEvent]-&gt; getEvent" in page

@@ -1,16 +1,16 @@
-"""The spec index, operation selection, the check registry and the kit's public surface."""
+"""The spec index, operation selection, the check registry, and what the kit imports."""
 
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 import contracts
 from contracts import REGISTRY, Selection, Spec, Target
-from contracts.shape import SHAPE_RULES
+from contracts.shape_schema import RULES_PATH, SHAPE_RULES
 from contracts.spec import LinkTracker
 
 PACKAGE = Path(contracts.__file__).parent
@@ -23,7 +23,8 @@ def test_every_operation_is_indexed_with_its_api(spec: Spec) -> None:
     assert not labels["GET /v1/events"].needs_token
     assert labels["POST /v2/upload"].api == "tracking"
     assert labels["POST /v2/upload"].needs_token
-    assert len(spec.links) == 12
+    assert len(spec.links) == 38  # components/links by reference, resolved
+    assert all(link.target != "?" for link in spec.links)
 
 
 @pytest.mark.parametrize(("path", "expected"), [
@@ -114,15 +115,6 @@ def test_the_issue_s_rules_all_have_a_check() -> None:
     assert required <= set(REGISTRY.names())
 
 
-def test_public_names_are_listed_and_importable() -> None:
-    assert sorted(contracts.__all__) == sorted(set(contracts.__all__))
-    for name in contracts.__all__:
-        assert hasattr(contracts, name), name
-    public = {name for name, value in vars(contracts).items()
-              if not name.startswith(("_", "@")) and not isinstance(value, ModuleType)}
-    assert public - {"annotations"} == set(contracts.__all__)
-
-
 def _imports(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found: set[str] = set()
@@ -134,7 +126,26 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("module", sorted(p.name for p in PACKAGE.glob("*.py")))
+@pytest.mark.parametrize("module", sorted(str(p.relative_to(PACKAGE))
+                                          for p in PACKAGE.rglob("*.py")))
 def test_the_kit_never_imports_the_mock(module: str) -> None:
     """`contracts` knows only openapi.yaml and a URL; the plugin starts the mock by command."""
     assert "mock_server" not in _imports(PACKAGE / module)
+
+
+def test_the_reasons_name_exactly_schemathesis_default_statuses_and_the_rules_add_422() -> None:
+    """`VALID_REQUEST_STATUSES` explains schemathesis' own defaults, and schemathesis.toml,
+    which the kit loads, adds 422 and nothing else for the rule-bound operations."""
+    from schemathesis.config import SchemathesisConfig
+
+    from contracts.shape_schema import VALID_REQUEST_STATUSES, load_rules
+
+    default = SchemathesisConfig.from_dict({}).projects.get_default().checks_config_for()
+    assert list(VALID_REQUEST_STATUSES) == default.positive_data_acceptance.expected_statuses
+    rules = load_rules().projects.get_default()
+    operations = [entry for entry in tomllib.loads(RULES_PATH.read_text())["operations"]]
+    assert operations, "schemathesis.toml names the rule-bound operations"
+    for entry in operations:
+        statuses = entry["checks"]["positive_data_acceptance"]["expected-statuses"]
+        assert sorted(statuses) == sorted([*VALID_REQUEST_STATUSES, "422"]), entry
+    assert rules is not None

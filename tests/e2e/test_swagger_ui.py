@@ -316,8 +316,10 @@ def _operation(page: Page, operation_id: str) -> Locator:
     )
 
 
-def _execute(page: Page, operation_id: str, values: dict[str, str]) -> Locator:
-    """ "Try it out" -> fill `values`, empty every other parameter -> Execute.
+def _execute(page: Page, operation_id: str, values: dict[str, str], *,
+             server: str | None = None) -> Locator:
+    """ "Try it out" -> fill `values`, empty every other parameter -> Execute (through
+    `server`, an entry of the operation's "Servers" drop-down, when given).
 
     Swagger UI pre-fills parameters from the spec's examples (`sport=182`, a fixed
     `start_date`...), which would narrow the search to nothing; a user would clear them too.
@@ -339,6 +341,8 @@ def _execute(page: Page, operation_id: str, values: dict[str, str]) -> Locator:
     server_select = operation.locator(".servers select")
     if server_select.count():
         assert server_select.input_value().startswith("/")
+    if server is not None:
+        server_select.select_option(server)
     operation.locator("button.execute").click()
     expect(operation.locator(".live-responses-table")).to_be_visible(timeout=UI_TIMEOUT_MS)
     return operation
@@ -438,6 +442,26 @@ def test_try_it_out_calls_a_bearer_protected_operation(
 
     assert request_url == f"{mock_server.base_url}/activities/v1/auth/me"
     assert f"Authorization: Bearer {bearer_token}" in curl
+    assert status == "200", body
+    assert isinstance(body, dict) and body.get("id"), body
+    _assert_offline_and_clean(watch)
+
+
+def test_try_it_out_through_the_mocks_root(
+    page: Page,
+    mock_server: MockServer,
+    bearer_token: str,
+    watch: PageWatch,
+) -> None:
+    """The served spec offers the mock's root too: the spec's paths as written, same origin."""
+    _open_swagger(page, mock_server)
+    _authorize(page, api_key=API_KEY, token=bearer_token)
+    _close_dialog(page)
+
+    operation = _execute(page, "getAuthenticatedUser", {}, server="/")
+    status, body, request_url, _ = _live_response(operation)
+
+    assert request_url == f"{mock_server.base_url}/v1/auth/me"
     assert status == "200", body
     assert isinstance(body, dict) and body.get("id"), body
     _assert_offline_and_clean(watch)

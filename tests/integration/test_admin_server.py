@@ -302,7 +302,7 @@ def test_the_admin_commands_drive_a_running_mock(mock: ServerProcess, admin: Adm
     assert json.loads(cli(mock, "faults", "list").stdout)["faults"][0]["hits"] == 1
     assert json.loads(cli(mock, "journal", "--count", "--status", "500").stdout) == {"count": 1}
 
-    token = cli(mock, "token", "--ttl", "-5").stdout.strip()
+    token = cli(mock, "token", "--ttl-seconds", "-5").stdout.strip()
     expired = get(mock.url + "/activities/v1/auth/me",
                   headers={**API_KEY, "Authorization": f"Bearer {token}"})
     assert expired.status_code == 498

@@ -160,6 +160,25 @@ def test_the_mock_through_the_proxy_has_no_violation_and_the_same_bytes(
     assert report["by_operation"]["getEvent"] == {"exchanges": 2, "violations": 0}
 
 
+def test_root_paths_are_checked_like_the_mounted_ones(
+        proxy_to_mock: tuple[str, ProxyApp], mock_upstream: str, token: str) -> None:
+    """A client of one base URL (`/v1/...`, `/v2/...`) gets the same checks and bytes."""
+    url, _ = proxy_to_mock
+    headers = {**API_KEY, "Authorization": f"Bearer {token}"}
+    for path in ("/v1/events?latitude=50.6292&longitude=3.0573", "/v1/events/1",
+                 "/v1/auth/me", "/v2/activities"):
+        direct, direct_bytes = fetch(mock_upstream + path, headers=headers)
+        proxied, proxied_bytes = fetch(url + path, headers=headers)
+        assert proxied.status_code == direct.status_code == 200, path
+        assert proxied_bytes == direct_bytes, path
+        assert VIOLATIONS_HEADER not in proxied.headers, path
+    bad = requests.get(url + "/v1/events?latitude=500&longitude=3", headers=API_KEY, timeout=10)
+    assert bad.status_code == 422 and bad.headers[VIOLATIONS_HEADER] == "1"
+    report = requests.get(url + "/__admin/report", headers=ADMIN, timeout=10).json()
+    assert report["by_operation"]["listEvents"] == {"exchanges": 2, "violations": 1}
+    assert report["by_operation"]["listActivities"] == {"exchanges": 1, "violations": 0}
+
+
 def test_client_side_violations_are_reported_too(proxy_to_mock: tuple[str, ProxyApp]) -> None:
     url, _ = proxy_to_mock
     answer = requests.get(url + "/activities/v1/events?latitude=500&longitude=3&colour=red",

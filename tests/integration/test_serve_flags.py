@@ -85,3 +85,38 @@ def test_the_default_serves_one_worker_per_core_on_a_temporary_sqlite_state() ->
         stop_server(server)
     temporary = banner.split("SQLite ", 1)[1].split(" (temporary)")[0]
     assert not Path(temporary).exists()  # removed at exit
+
+
+def test_cors_for_any_origin_by_default_and_no_cors() -> None:
+    """A page on another origin (a partner's front end on :3000) may call the mock as it is."""
+    events = "/activities/v1/events?latitude=50.63&longitude=3.06"
+    origin = {"Origin": "http://localhost:3000"}
+    default = start_server("--quiet")
+    try:
+        answer = requests.get(default.url + events, timeout=10,
+                              headers={"X-Api-Key": DEFAULT_API_KEY, **origin})
+        assert answer.status_code == 200
+        assert answer.headers["Access-Control-Allow-Origin"] == origin["Origin"]
+        preflight = requests.options(default.url + "/v1/events", timeout=10, headers={
+            **origin, "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "x-api-key"})
+        assert preflight.status_code == 200
+        assert preflight.headers["Access-Control-Allow-Headers"] == "x-api-key"
+    finally:
+        stop_server(default)
+    off = start_server("--quiet", "--no-cors")
+    try:
+        answer = requests.get(off.url + events, timeout=10,
+                              headers={"X-Api-Key": DEFAULT_API_KEY, **origin})
+        assert answer.status_code == 200
+        assert "Access-Control-Allow-Origin" not in answer.headers
+    finally:
+        stop_server(off)
+
+
+def test_no_cors_and_an_origin_list_exclude_each_other() -> None:
+    refused = subprocess.run(
+        [sys.executable, "-m", "mock_server", "serve", "--no-cors", "--cors-origin",
+         "http://localhost:3000"], capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2
+    assert "not allowed with argument" in refused.stderr

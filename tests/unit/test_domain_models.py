@@ -7,18 +7,21 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from mock_server.domain.activities.models import (
-    Child,
-    Event,
+from mock_server.domain.activities.fields import (
     FieldSpec,
-    Subscriber,
-    Subscription,
-    User,
+    is_blank,
     read_body,
     read_children,
     read_int,
     read_levels,
     read_text,
+)
+from mock_server.domain.activities.models import (
+    Child,
+    Event,
+    Subscriber,
+    Subscription,
+    User,
 )
 from mock_server.domain.clock import SystemClock, VirtualClock
 from mock_server.domain.errors import DomainError, Forbidden, NotFound, RuleViolation
@@ -173,6 +176,25 @@ def test_read_levels_keeps_order() -> None:
 def test_read_children_refuses_malformed_children(children: object) -> None:
     with pytest.raises(ValueError):
         read_children("children", children)
+
+
+@pytest.mark.parametrize("text", ["", " ", " \t\n", "\u001d", "\x00", "\x7f", "\x85",
+                                  "\u00a0", "\u200b\ufeff", "\u3000 "])
+def test_blank_texts_are_no_title_and_no_name(text: str) -> None:
+    """Control characters and every kind of space are blank, `"\\u001d"` included (which
+    `str.strip()` removes but JavaScript's `\\s` does not match): one rule, stated once."""
+    assert is_blank(text)
+    with pytest.raises(ValueError):
+        read_text("title", text)
+    with pytest.raises(ValueError):
+        read_children("children", [{"name": text}])
+
+
+@pytest.mark.parametrize("text", ["a", " a ", "\u001dSuzie", "é", "\U0001f600"])
+def test_a_visible_character_makes_a_text(text: str) -> None:
+    assert not is_blank(text)
+    assert read_text("title", text) == text
+    assert read_children("children", [{"name": text}])[0].name == text
 
 
 # -- date-times --------------------------------------------------------------------------------

@@ -181,29 +181,44 @@ def test_documents_examples_validate_against_the_spec(entry: dict[str, Any]) -> 
     assert errors == [], entry["file"]
 
 
+def link_targets(operation_id: str, status: str) -> set[str]:
+    links = operation_by_id(operation_id)["responses"][status]["links"]
+    return {deref(link)["operationId"] for link in links.values()}
+
+
 def test_links_chain_the_lifecycles() -> None:
-    create_links = operation_by_id("createEvent")["responses"]["201"]["links"]
-    assert {link["operationId"] for link in create_links.values()} >= {
-        "getEvent", "patchEvent", "cancelEvent", "duplicateEvent", "listSubscribers"}
-    add_links = operation_by_id("addSubscriber")["responses"]["201"]["links"]
-    assert {link["operationId"] for link in add_links.values()} >= {
-        "updateSubscriber", "removeSubscriber", "getMySubscription"}
+    assert link_targets("createEvent", "201") >= {
+        "getEvent", "patchEvent", "cancelEvent", "duplicateEvent", "listSubscribers",
+        "addSubscriber"}
+    assert link_targets("addSubscriber", "201") >= {"updateSubscriber", "removeSubscriber"}
+    assert link_targets("listActivities", "200") >= {"getActivity", "updateActivity"}
     ids = {op["operationId"] for _, _, op in operations()}
     for _, _, op in operations():
         for response in op["responses"].values():
             for link in deref(response).get("links", {}).values():
-                assert link["operationId"] in ids
+                assert deref(link)["operationId"] in ids
+
+
+def test_no_link_leads_to_my_subscription() -> None:
+    """`me` answers 200 only to a subscriber, whom no response can name as the caller: a link
+    to it would not hold when an owner adds someone else (DECISIONS.md, Subscribers)."""
+    for _, _, op in operations():
+        for response in op["responses"].values():
+            for link in deref(response).get("links", {}).values():
+                assert deref(link)["operationId"] != "getMySubscription", op["operationId"]
 
 
 def test_servers_keep_both_real_prefixes_reachable_on_one_mock_host() -> None:
+    """Each API under its real prefix on the mock, and both at the mock's root, as written."""
     for path, item in SPEC["paths"].items():
         urls = [s["url"] for s in item["servers"]]
         if path.startswith("/v1/"):
             assert urls == ["https://api-eu.decathlon.net/activities",
-                            "http://localhost:8000/activities"]
+                            "http://localhost:8000/activities", "http://localhost:8000"]
         else:
             assert urls == ["https://api.decathlon.net/sportstrackingdata",
-                            "http://localhost:8000/sportstrackingdata"]
+                            "http://localhost:8000/sportstrackingdata", "http://localhost:8000"]
+    assert [s["url"] for s in SPEC["servers"]][-1] == "http://localhost:8000"
 
 
 def test_enumerations_and_formats_from_the_documents() -> None:
@@ -217,5 +232,7 @@ def test_enumerations_and_formats_from_the_documents() -> None:
     assert pattern.match("2018-07-21T17:32:28Z")
     assert not pattern.match("2018-07-21T17:32:28.123Z")
     assert not pattern.match("2018-07-21T17:32:28+02:00")
+    assert pattern.match("2018-07-21T17:32:28+00:00")  # UTC as generated clients write it
+    assert schemas["Level"]["x-enum-varnames"] == ["BEGINNER", "GOOD", "EXPERT"]
     limit = SPEC["components"]["parameters"]["DesiredLimit"]["schema"]
     assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 100, 25)

@@ -137,3 +137,5 @@ def test_the_journal_answers_for_both(twins: tuple[Flask, Flask]) -> None:
         assert pages == [1, 2, 3, 4, 5, 6]
     assert clients[1].delete("/__admin/journal", headers=ADMIN).json == {"cleared": 6}
     assert clients[0].get("/__admin/journal/count", headers=ADMIN).json == {"count": 0}
+    stats = clients[0].get("/__admin/journal", headers=ADMIN).json["stats"]
+    assert (stats["recorded"], stats["evicted"]) == (0, 0)  # since start or clear

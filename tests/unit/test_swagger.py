@@ -126,6 +126,8 @@ def test_spec_json_puts_the_relative_mount_first_on_every_path(
         urls = [server["url"] for server in item["servers"]]
         assert urls[0] == mount, path
         assert urls.count(mount) == 1, path
+        assert urls[1] == "/", path  # the mock's root: the spec's paths as written
+        assert urls.count("/") == 1, path
         # The real service stays selectable; the mock's absolute self-reference is dropped.
         assert any(url.startswith("https://api") and url.endswith(mount) for url in urls[1:]), path
         assert not any("localhost" in url or "127.0.0.1" in url for url in urls), path

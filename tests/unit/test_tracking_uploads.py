@@ -16,6 +16,7 @@ from mock_server.domain.tracking.uploads import (
     MAX_PHOTO_BYTES,
     THUMBNAIL_RECOMMENDED_BYTES,
     UploadRejected,
+    check_parts,
     check_upload,
     read_limited,
 )
@@ -352,3 +353,12 @@ def test_every_casing_of_an_accepted_extension_is_accepted(extension: str) -> No
     content = {"gpx": GPX, "tcx": TCX, "json": b"{}", "xml": b"<x/>"}
     data = content.get(extension.lower(), b"\xff\xd8\xff\xe0")
     check_upload(f"file.{extension}", data)
+
+
+def test_an_upload_has_only_the_file_part() -> None:
+    check_parts(["file"])
+    with pytest.raises(DomainError) as refused:
+        check_parts(["file", "title", "title", "file2"])
+    assert refused.value.status == 422
+    assert refused.value.errors == {"title": ["Unknown field 'title'."],
+                                    "file2": ["Unknown field 'file2'."]}

@@ -8,6 +8,7 @@ from mock_server.domain.tracking.uploads import (
     ACCEPTED_EXTENSIONS,
     MAX_PHOTO_BYTES,
     UploadRejected,
+    check_parts,
     check_upload,
     read_limited,
 )
@@ -22,6 +23,7 @@ def upload_file(services: Services, call: Call) -> Reply:
             "Missing the multipart part 'file' (send -F 'file=@/path/myphoto.jpg'); accepted "
             f"extensions: {', '.join(ACCEPTED_EXTENSIONS)}.",
         )
+    check_parts([*call.form_fields, *call.files])
     data = read_limited(storage.stream, MAX_PHOTO_BYTES)
     accepted = check_upload(storage.filename, data)
     digest = services.blobs.put(data, accepted.content_type)

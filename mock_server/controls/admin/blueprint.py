@@ -20,13 +20,14 @@ from typing import Any
 import orjson
 from flask import Blueprint, Response, request
 
+from mock_server.api.headers import JSON
+from mock_server.api.http_status import status_line
 from mock_server.api.shaping import error_body
 from mock_server.controls.journal import ADMIN_PREFIX
 from mock_server.errors import ApiError
 
 ADMIN_SPEC_PATH = Path(__file__).with_name("admin-openapi.yaml")
 ADMIN_KEY_HEADER = "X-Admin-Key"
-JSON = "application/json"
 
 
 class AdminError(ApiError):
@@ -34,7 +35,7 @@ class AdminError(ApiError):
 
 
 def json_answer(body: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status=status, mimetype=JSON)
+    return Response(orjson.dumps(body), status=status_line(status), mimetype=JSON)
 
 
 def error_answer(status: int, message: str,

@@ -31,6 +31,10 @@ and re-sorted by cell, the delta's rows placed among the ranked ones (about 0.15
 million, once every 31,000 writes; 0.05 s without ranks).
 Subscriptions change no listed field, so they never touch the catalog. Not thread-safe by
 itself: the store calls it under its lock.
+
+One module of some 650 lines on purpose: the columns' layout, their build, a query's planning
+over them and the merge of new rows are one data structure, each part written against the
+others' layout; split, every piece would have to know the rest.
 """
 
 from __future__ import annotations

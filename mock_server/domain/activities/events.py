@@ -22,15 +22,9 @@ from datetime import datetime
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Final
 
-from mock_server.domain.activities.models import (
-    CANCELED,
-    LEVELS,
-    PENDING,
-    PUBLISHED,
-    Event,
+from mock_server.domain.activities.fields import (
     FieldInvalid,
     FieldSpec,
-    User,
     read_body,
     read_bool,
     read_datetime,
@@ -41,6 +35,14 @@ from mock_server.domain.activities.models import (
     read_optional_text,
     read_string_list,
     read_text,
+)
+from mock_server.domain.activities.models import (
+    CANCELED,
+    LEVELS,
+    PENDING,
+    PUBLISHED,
+    Event,
+    User,
 )
 from mock_server.domain.errors import FieldErrors, Forbidden, NotFound, RuleViolation
 from mock_server.domain.pagination import Page, counted_page, paginate

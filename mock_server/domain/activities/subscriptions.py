@@ -19,18 +19,20 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from mock_server.domain.activities.events import get_event
-from mock_server.domain.activities.models import (
-    CANCELED,
-    Event,
+from mock_server.domain.activities.fields import (
     FieldInvalid,
     FieldSpec,
-    Subscriber,
-    Subscription,
-    User,
     read_body,
     read_bool,
     read_children,
     read_int,
+)
+from mock_server.domain.activities.models import (
+    CANCELED,
+    Event,
+    Subscriber,
+    Subscription,
+    User,
 )
 from mock_server.domain.errors import Forbidden, NotFound, RuleViolation
 

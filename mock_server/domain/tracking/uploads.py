@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 import xml.parsers.expat
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from mock_server.domain.errors import DomainError
+from mock_server.domain.errors import DomainError, RuleViolation
 
 __all__ = [
     "ACCEPTED_EXTENSIONS",
@@ -30,6 +31,8 @@ __all__ = [
     "UploadCheck",
     "UploadKind",
     "UploadRejected",
+    "UPLOAD_PARTS",
+    "check_parts",
     "check_upload",
     "read_limited",
 ]
@@ -41,6 +44,9 @@ MAX_PHOTO_BYTES = 3 * 1024 * 1024
 
 #: Above this an upload is accepted with a warning: the documents recommend thumbnails < 300 Ko.
 THUMBNAIL_RECOMMENDED_BYTES = 300 * 1024
+
+#: The parts of an upload's multipart body: the documents send `-F 'file=@...'` and nothing else.
+UPLOAD_PARTS: frozenset[str] = frozenset({"file"})
 
 UploadKind = Literal["jpeg", "gpx", "tcx", "xml", "json"]
 
@@ -104,6 +110,20 @@ class UploadCheck:
     content_type: str
     size: int
     warnings: list[str] = field(default_factory=list)
+
+
+def check_parts(names: Iterable[str]) -> None:
+    """Refuse a multipart body with parts besides ``file``, naming each (422).
+
+    The same strictness as for JSON bodies (DECISIONS.md: unknown fields are refused so that a
+    typo surfaces during development): a part the mock would silently drop is a client bug.
+    """
+    unknown = [name for name in dict.fromkeys(names) if name not in UPLOAD_PARTS]
+    if unknown:
+        named = ", ".join(repr(name) if name else "without a name" for name in unknown)
+        raise RuleViolation(
+            f"Unknown multipart part {named}: an upload has only the part 'file'.",
+            {name: [f"Unknown field {name!r}."] for name in unknown})
 
 
 def check_upload(filename: str | None, data: bytes) -> UploadCheck:

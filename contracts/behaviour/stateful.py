@@ -8,6 +8,7 @@ another), which finds orderings a hand-written scenario would not think of.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import hypothesis
@@ -21,9 +22,10 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from .checks import ACTIVITIES, CheckContext, Violation, behaviour_check
-from .strategies import event_bodies, texts
-from .target import User
+from ..strategies import event_bodies, texts
+from ..target import User
+from .context import CheckContext
+from .registry import ACTIVITIES, Violation, behaviour_check
 
 __all__ = ["SubscriptionLifecycle", "run_machine"]
 
@@ -32,22 +34,42 @@ class ContractMachine(RuleBasedStateMachine):
     """Base of the kit's machines: bound to one check context, stops at the first violation.
 
     A live server cannot be rewound, so hypothesis must not replay a failing sequence (it
-    would call the failure flaky); the first violation is kept and later steps do nothing.
+    would call the failure flaky); the first violation is kept, with the sequence of steps
+    that led to it, and later steps do nothing. An answer the model did not expect never
+    crashes the machine: a step that trips over it (a missing field, a body that is not what
+    the spec says) is reported as a violation too. Rules stay enabled once the machine has
+    stopped, so hypothesis always has a step to take (it refuses to run a machine whose rules
+    all have a false precondition) and finishes its examples quickly.
     """
 
     ctx: ClassVar[CheckContext]
     found: ClassVar[list[Violation]]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.steps: list[str] = []
+
     def active(self) -> bool:
         return not self.found and not self.ctx.expired()
 
-    def guarded(self, step: Any, *args: Any) -> None:
+    def guarded(self, description: str, step: Callable[[], None]) -> None:
         if not self.active():
             return
+        self.steps.append(description)
         try:
-            step(*args)
+            step()
         except Violation as violation:
-            self.found.append(violation)
+            self.found.append(self._with_sequence(violation))
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            unexpected = Violation(f"an answer the documented rules do not allow stopped the "
+                                   f"sequence ({type(exc).__name__}: {exc})",
+                                   self.ctx.last_exchange)
+            self.found.append(self._with_sequence(unexpected))
+
+    def _with_sequence(self, violation: Violation) -> Violation:
+        steps = "\n".join(f"  {number}. {step}" for number, step in enumerate(self.steps, 1))
+        message = f"{violation.message}\nSequence that broke it (seed {self.ctx.seed}):\n{steps}"
+        return Violation(message, violation.exchange, violation.operation)
 
 
 def run_machine(machine: type[ContractMachine], ctx: CheckContext, *, max_examples: int,
@@ -61,6 +83,11 @@ def run_machine(machine: type[ContractMachine], ctx: CheckContext, *, max_exampl
     ctx.examples += max_examples
     if found:
         raise found[0]
+
+
+def _ready(machine: SubscriptionLifecycle) -> bool:
+    """A rule may run once the event exists, and always once the machine stopped."""
+    return machine.event_id is not None or not machine.active()
 
 
 _children = st.lists(st.fixed_dictionaries({"name": texts(max_size=20)}), max_size=2)
@@ -89,22 +116,24 @@ class SubscriptionLifecycle(ContractMachine):
     def _user_id(self, user: User) -> str:
         return str(self.ctx.me(user)["id"])
 
-    @initialize(body=event_bodies(min_slots=1, max_slots=10, subscription_disabled=False))
-    def create_event(self, body: dict[str, Any]) -> None:
+    @initialize(body=event_bodies(min_slots=1, max_slots=10, subscription_disabled=False),
+                first=st.sampled_from(("main", "other")), additional=st.integers(0, 3))
+    def create_event(self, body: dict[str, Any], first: User, additional: int) -> None:
+        """Every sequence starts with an event and a first subscription to it, so that the
+        subscription rules are exercised whatever steps hypothesis picks after."""
+
         def step() -> None:
             event = self.ctx.create_event(body)
             self.event_id = event["id"]
             self.limit = body["slots"]
 
-        self.guarded(step)
+        self.guarded(f"the main user creates an event with {body['slots']} places", step)
+        self._subscribe(first if first in self.users else "main", additional, [])
 
-    @precondition(lambda self: self.event_id is not None)
-    @rule(who=st.sampled_from(("main", "other")), additional=st.integers(0, 4),
-          children=_children)
-    def subscribe(self, who: User, additional: int, children: list[dict[str, str]]) -> None:
+    def _subscribe(self, user: User, additional: int, children: list[dict[str, str]]) -> None:
+        places = 1 + additional + len(children)
+
         def step() -> None:
-            user = who if who in self.users else "main"
-            places = 1 + additional + len(children)
             already = user in self.taken
             fits = places <= self.free
             expected = 201 if fits and not already else 422
@@ -118,13 +147,20 @@ class SubscriptionLifecycle(ContractMachine):
             if expected == 201:
                 self.taken[user] = places
 
-        self.guarded(step)
+        self.guarded(f"the {user} user subscribes with {places} place(s)", step)
 
-    @precondition(lambda self: self.event_id is not None)
+    @precondition(_ready)
+    @rule(who=st.sampled_from(("main", "other")), additional=st.integers(0, 4),
+          children=_children)
+    def subscribe(self, who: User, additional: int, children: list[dict[str, str]]) -> None:
+        self._subscribe(who if who in self.users else "main", additional, children)
+
+    @precondition(_ready)
     @rule(who=st.sampled_from(("main", "other")), additional=st.integers(0, 4))
     def change_places(self, who: User, additional: int) -> None:
+        user = who if who in self.users else "main"
+
         def step() -> None:
-            user = who if who in self.users else "main"
             path = f"/v1/events/{self.event_id}/subscribers/{self._user_id(user)}"
             if user not in self.taken:
                 self.ctx.call("PATCH", "activities", path, user=user,
@@ -146,13 +182,14 @@ class SubscriptionLifecycle(ContractMachine):
             if fits:
                 self.taken[user] = wanted
 
-        self.guarded(step)
+        self.guarded(f"the {user} user changes additional_subscribers to {additional}", step)
 
-    @precondition(lambda self: self.event_id is not None)
+    @precondition(_ready)
     @rule(who=st.sampled_from(("main", "other")))
     def unsubscribe(self, who: User) -> None:
+        user = who if who in self.users else "main"
+
         def step() -> None:
-            user = who if who in self.users else "main"
             subscribed = user in self.taken
             self.ctx.call("DELETE", "activities",
                           f"/v1/events/{self.event_id}/subscribers/{self._user_id(user)}",
@@ -160,7 +197,7 @@ class SubscriptionLifecycle(ContractMachine):
                           what="unsubscribing" + ("" if subscribed else " a user not subscribed"))
             self.taken.pop(user, None)
 
-        self.guarded(step)
+        self.guarded(f"the {user} user unsubscribes", step)
 
     @invariant()
     def places_agree(self) -> None:
@@ -185,7 +222,7 @@ class SubscriptionLifecycle(ContractMachine):
             self.ctx.expect(listed == expected, f"the subscriber list holds {sorted(listed)}, "
                             f"expected {sorted(expected)}", response)
 
-        self.guarded(step)
+        self.guarded("the event's free places and its subscriber list are read", step)
 
 
 @behaviour_check(
@@ -200,6 +237,7 @@ class SubscriptionLifecycle(ContractMachine):
     operations=("createEvent", "addSubscriber", "updateSubscriber", "removeSubscriber",
                 "getMySubscription", "listSubscribers", "getEvent", "getAuthenticatedUser",
                 "cancelEvent"),
+    long_running=True,
 )
 def subscription_takes_places_and_unsubscription_gives_them_back(ctx: CheckContext) -> None:
     run_machine(SubscriptionLifecycle, ctx, max_examples=min(ctx.max_examples, 8))

@@ -1,87 +1,35 @@
-"""Broken variants of the mock: tiny WSGI middlewares around the real app.
-
-Each one breaks exactly one documented rule, the way a real service might regress, so a test
-can show that the kit notices and says why. They only see HTTP (environ in, status, headers
-and body out); none of them reaches into the mock's internals.
-"""
+"""The first set of broken variants: events, lists, credentials, uploads (issue 10 and before)."""
 
 from __future__ import annotations
 
-import io
-import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-Environ = dict[str, Any]
-WSGIApp = Callable[[Environ, Callable[..., Any]], Iterable[bytes]]
+from .base import (
+    Breaker,
+    Environ,
+    WSGIApp,
+    buffered,
+    call,
+    event_id,
+    events_in,
+    json_answer,
+    path_of,
+)
 
-
-class Breaker:
-    """Buffers a response so a subclass can rewrite the request and the JSON it answers."""
-
-    def __init__(self, app: WSGIApp) -> None:
-        self.app = app
-
-    # Hooks -------------------------------------------------------------------------------------
-
-    def rewrite_request(self, environ: Environ) -> None:
-        """Change the request in place (headers are `HTTP_*` keys)."""
-
-    def rewrite_json_body(self, environ: Environ, body: Any) -> Any:
-        """Change a JSON request body."""
-        return body
-
-    def rewrite_response(self, environ: Environ, status: str, payload: Any) -> tuple[str, Any]:
-        """Change a JSON response (status line and parsed body)."""
-        return status, payload
-
-    # Plumbing ----------------------------------------------------------------------------------
-
-    def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
-        self.rewrite_request(environ)
-        if environ.get("CONTENT_TYPE", "").startswith("application/json"):
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            raw = environ["wsgi.input"].read(length) if length else b""
-            try:
-                body = self.rewrite_json_body(environ, json.loads(raw)) if raw else None
-                raw = json.dumps(body).encode() if body is not None else raw
-            except ValueError:
-                pass
-            environ["wsgi.input"] = io.BytesIO(raw)
-            environ["CONTENT_LENGTH"] = str(len(raw))
-        captured: dict[str, Any] = {}
-
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            captured["status"], captured["headers"] = status, headers
-            return lambda data: None
-
-        result = self.app(environ, capture)
-        try:
-            content = b"".join(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-        status, headers = captured["status"], list(captured["headers"])
-        content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
-        if content_type.startswith("application/json") and content:
-            status, payload = self.rewrite_response(environ, status, json.loads(content))
-            content = json.dumps(payload).encode()
-        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-        headers.append(("Content-Length", str(len(content))))
-        start_response(status, headers)
-        return [content]
-
-
-def _path(environ: Environ) -> str:
-    return environ.get("PATH_INFO", "")
-
-
-def _events_in(payload: Any) -> list[dict[str, Any]]:
-    """Event objects of an answer: `data` itself or the items of a `data` list."""
-    data = payload.get("data") if isinstance(payload, dict) else None
-    items = data if isinstance(data, list) else [data]
-    return [item for item in items if isinstance(item, dict) and "slots_limit" in item]
+__all__ = [
+    "AppendsImages",
+    "CorruptsUploads",
+    "FailsOnMaximumDistance",
+    "IgnoresDesiredLimit",
+    "LetsAnyoneChangeEvents",
+    "ListsCanceledEvents",
+    "Oversubscribes",
+    "PatchTouchesOtherFields",
+    "SkipsApiKeyCheck",
+    "SkipsTokenCheck",
+    "WrongTypeSportId",
+]
 
 
 class IgnoresDesiredLimit(Breaker):
@@ -92,19 +40,56 @@ class IgnoresDesiredLimit(Breaker):
 
 
 class ListsCanceledEvents(Breaker):
-    """Keeps showing cancelled events in the public list (added to every list answer)."""
+    """Cancels in name only: the event reads CANCELED but stays in the public list.
+
+    The way a real service regresses when the list's status filter is lost: the answer of
+    cancel, reads and lists say CANCELED, a second cancel or a patch is refused, and the list
+    (with consistent `meta` and `links`) still shows the event. The mock itself never cancels
+    it; the breaker keeps which events it "cancelled".
+    """
 
     def __init__(self, app: WSGIApp) -> None:
         super().__init__(app)
-        self.canceled: list[dict[str, Any]] = []
+        self.canceled: set[int] = set()
+
+    def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        found = event_id(environ, suffix="/cancel")
+        if environ["REQUEST_METHOD"] == "POST" and found is not None:
+            return self._cancel(environ, start_response, found)
+        patched = event_id(environ)
+        if environ["REQUEST_METHOD"] == "PATCH" and patched in self.canceled:
+            # The real checks first (credentials, owner), as a server would, then the rule.
+            status, answer = self._as_owner(environ, patched)
+            if not status.startswith("200"):
+                return json_answer(start_response, status, answer)
+            return json_answer(start_response, "422 UNPROCESSABLE ENTITY",
+                               {"code": 422, "message": "A canceled event cannot be modified."})
+        return super().__call__(environ, start_response)
+
+    def _as_owner(self, environ: Environ, event: int) -> tuple[str, Any]:
+        """The credential and owner checks of a write, through a PATCH that changes nothing."""
+        path = f"/activities/v1/events/{event}"
+        status, read = call(self.app, environ, "GET", path)
+        if not status.startswith("200"):
+            return status, read
+        return call(self.app, environ, "PATCH", path, {"title": read["data"]["title"]})
+
+    def _cancel(self, environ: Environ, start_response: Callable[..., Any],
+                canceled: int) -> Iterable[bytes]:
+        status, patched = self._as_owner(environ, canceled)
+        if not status.startswith("200"):
+            return json_answer(start_response, status, patched)
+        if canceled in self.canceled:
+            return json_answer(start_response, "422 UNPROCESSABLE ENTITY",
+                               {"code": 422, "message": "The event is already canceled."})
+        self.canceled.add(canceled)
+        patched["data"]["status"] = "CANCELED"
+        return json_answer(start_response, status, patched)
 
     def rewrite_response(self, environ: Environ, status: str, payload: Any) -> tuple[str, Any]:
-        path = _path(environ)
-        if path.endswith("/cancel") and status.startswith("200"):
-            self.canceled.append(payload["data"])
-        elif path == "/activities/v1/events" and environ["REQUEST_METHOD"] == "GET":
-            if status.startswith("200"):
-                payload["data"] = payload["data"] + self.canceled
+        for event in events_in(payload):
+            if event["id"] in self.canceled:
+                event["status"] = "CANCELED"
         return status, payload
 
 
@@ -120,14 +105,19 @@ class SkipsApiKeyCheck(Breaker):
 
 
 class SkipsTokenCheck(Breaker):
-    """Treats a request without a valid bearer token as the main user's."""
+    """Treats a request without a valid bearer token as the main user's.
 
-    def __init__(self, app: WSGIApp, token: str) -> None:
+    Tokens the mock issued (`tokens`) keep working as themselves, so only the requests that
+    carry no token or a bad one see the fault.
+    """
+
+    def __init__(self, app: WSGIApp, token: str, *valid: str) -> None:
         super().__init__(app)
         self.token = token
+        self.valid = {f"Bearer {known}" for known in (token, *valid)}
 
     def rewrite_request(self, environ: Environ) -> None:
-        if environ.get("HTTP_AUTHORIZATION", "") != f"Bearer {self.token}":
+        if environ.get("HTTP_AUTHORIZATION", "") not in self.valid:
             environ["HTTP_AUTHORIZATION"] = f"Bearer {self.token}"
 
 
@@ -139,8 +129,12 @@ class LetsAnyoneChangeEvents(Breaker):
         self.owner, self.other = owner_token, other_token
 
     def rewrite_request(self, environ: Environ) -> None:
-        writes = environ["REQUEST_METHOD"] in ("PATCH", "POST", "DELETE")
-        if writes and environ.get("HTTP_AUTHORIZATION") == f"Bearer {self.other}":
+        """Only a change of an existing event: creating and subscribing stay the caller's."""
+        changes = (environ["REQUEST_METHOD"] == "PATCH" and event_id(environ) is not None) \
+            or (environ["REQUEST_METHOD"] == "POST"
+                and any(event_id(environ, suffix=s) is not None
+                        for s in ("/cancel", "/duplicate")))
+        if changes and environ.get("HTTP_AUTHORIZATION") == f"Bearer {self.other}":
             environ["HTTP_AUTHORIZATION"] = f"Bearer {self.owner}"
 
 
@@ -156,7 +150,7 @@ class Oversubscribes(Breaker):
         self.asked: dict[int, int] = {}
 
     def rewrite_json_body(self, environ: Environ, body: Any) -> Any:
-        path = _path(environ)
+        path = path_of(environ)
         is_event = path == "/activities/v1/events" or (
             path.startswith("/activities/v1/events/") and path.count("/") == 4)
         if isinstance(body, dict) and "slots" in body and is_event:
@@ -166,9 +160,13 @@ class Oversubscribes(Breaker):
 
     def rewrite_response(self, environ: Environ, status: str, payload: Any) -> tuple[str, Any]:
         if "breaker.asked" in environ and status[:1] == "2":
-            for event in _events_in(payload):
+            for event in events_in(payload):
                 self.asked[event["id"]] = environ["breaker.asked"]
-        for event in _events_in(payload):
+        original = event_id(environ, suffix="/duplicate")
+        if original in self.asked and status[:1] == "2":
+            for event in events_in(payload):  # the copy keeps the capacity asked for
+                self.asked[event["id"]] = self.asked[original]
+        for event in events_in(payload):
             asked = self.asked.get(event["id"])
             if asked is not None:
                 event["slots_limit"] = asked
@@ -180,7 +178,7 @@ class WrongTypeSportId(Breaker):
     """Answers `sport_id` as a string in every event (the spec says integer)."""
 
     def rewrite_response(self, environ: Environ, status: str, payload: Any) -> tuple[str, Any]:
-        for event in _events_in(payload):
+        for event in events_in(payload):
             event["sport_id"] = str(event["sport_id"])
         return status, payload
 
@@ -190,7 +188,7 @@ class FailsOnMaximumDistance(Breaker):
 
     def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
         query = environ.get("QUERY_STRING", "")
-        if _path(environ) == "/activities/v1/events" and "distance=20000" in query.split("&"):
+        if path_of(environ) == "/activities/v1/events" and "distance=20000" in query.split("&"):
             body = b'{"code": 500, "message": "Internal server error."}'
             start_response("500 INTERNAL SERVER ERROR", [("Content-Type", "application/json"),
                                                          ("Content-Length", str(len(body)))])
@@ -202,7 +200,7 @@ class PatchTouchesOtherFields(Breaker):
     """A PATCH also resets `owner_message`, a field it was not given."""
 
     def rewrite_json_body(self, environ: Environ, body: Any) -> Any:
-        path = _path(environ)
+        path = path_of(environ)
         if environ["REQUEST_METHOD"] == "PATCH" and isinstance(body, dict) \
                 and path.startswith("/activities/v1/events/") and path.count("/") == 4 \
                 and "owner_message" not in body:
@@ -214,18 +212,12 @@ class CorruptsUploads(Breaker):
     """Serves an uploaded file with its last byte changed."""
 
     def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if "/uploads/" not in _path(environ):
+        if "/uploads/" not in path_of(environ):
             return super().__call__(environ, start_response)
-        captured: dict[str, Any] = {}
-
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            captured["status"], captured["headers"] = status, headers
-            return lambda data: None
-
-        content = b"".join(self.app(environ, capture))
+        status, headers, content = buffered(self.app, environ)
         if content:
             content = content[:-1] + bytes([content[-1] ^ 0xFF])
-        start_response(captured["status"], captured["headers"])
+        start_response(status, headers)
         return [content]
 
 
@@ -237,8 +229,9 @@ class AppendsImages(Breaker):
         self.previous: dict[str, list[str]] = {}
 
     def rewrite_json_body(self, environ: Environ, body: Any) -> Any:
-        path = _path(environ)
-        if environ["REQUEST_METHOD"] == "PUT" and isinstance(body, dict) and "images" in body:
+        path = path_of(environ)
+        if environ["REQUEST_METHOD"] == "PUT" and isinstance(body, dict) \
+                and isinstance(body.get("images"), list):
             earlier = self.previous.get(path, [])
             self.previous[path] = list(body["images"])
             body = dict(body, images=earlier + [i for i in body["images"] if i not in earlier])
