@@ -115,6 +115,19 @@ def maybe_postgres(procs: Processes, wanted: bool = True, *,
             procs.stop_all()
 
 
+def measured_commit() -> str:
+    """The commit measured, with ``+changes`` when the work tree differs from it, so a results
+    file says which code its figures belong to (parts re-measured by ``--update`` each keep
+    their own in ``part_commits``)."""
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results*")
+    return f"{commit}+changes" if changed else commit
+
+
 def own_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -475,6 +488,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     procs = Processes()
     parts: dict[str, Part] = {"startup": startup, "throughput": throughput, "scale": scale,
                               "replicas": replicas, "contracts": contracts_rate}
+    commit = measured_commit()
+    report["commit"] = commit
     cpu_start = children_cpu_seconds()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         workdir = Path(tmp)
@@ -484,6 +499,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     continue
                 log(f"bench: {name} (load {load_average()})")
                 report.setdefault("part_dates", {})[name] = now()
+                report.setdefault("part_commits", {})[name] = commit
                 started = time.monotonic()
                 try:
                     part(args, procs, wrk, workdir, ctx, report)
