@@ -17,7 +17,9 @@ What it measures, in one run on this machine, with the same requests for every t
   ten points, in the default mode and in PostgreSQL mode;
 * ``replicas``: one replica on PostgreSQL, directly and behind HAProxy, then two behind
   HAProxy: what a replica costs (memory, connections, CPU per request) and buys;
-* ``contracts``: requests/s of a bounded ``contracts run`` against the mock.
+* ``contracts``: issue 13's speed figures: the default ``contracts run`` (seed 42, no time
+  budget) against the default mock, and again with 20 ms added to every answer: seconds,
+  requests, requests/s, its RESULT line and exit status.
 
 It installs what it lacks (wrk from Debian's packages, Prism with ``tools/install.sh`` into
 ``tools/node_modules``), starts every server in its own process group and stops each of them
@@ -382,32 +384,98 @@ def replicas(args: argparse.Namespace, procs: Processes, wrk: str, workdir: Path
 
 # -- contracts run ---------------------------------------------------------------------------
 
+#: The admin key of a default ``mock-server serve`` (docs/controls.md).
+ADMIN_KEY = "admin-dev-key"
+#: Issue 13's speed targets for the default run: local, and with 20 ms added to every answer.
+CONTRACTS_RUNS = (("local", 0, 30.0), ("20 ms latency", 20, 90.0))
 
-def contracts_rate(args: argparse.Namespace, procs: Processes, wrk: str, workdir: Path,
-                   ctx: Context, report: dict[str, Any]) -> None:
+
+def contracts_command(args: argparse.Namespace, base: str, out_json: Path) -> list[str]:
+    """The default ``contracts run`` a user types (no token: the kit takes two users from the
+    mock's admin API; no ``--time-budget``), seeded; ``--quick`` lowers ``--max-examples``."""
     cli = ROOT / ".venv" / "bin" / "contracts"
+    program = [str(cli)] if cli.exists() else [sys.executable, "-m", "contracts"]
+    command = [*program, "run", "--url", base, "--api-key", API_KEY, "--generation-seed", "42",
+               "--report-json", str(out_json), "--no-progress"]
+    if args.contracts_max_examples:
+        command += ["--max-examples", str(args.contracts_max_examples)]
+    return command
+
+
+def result_line(output: str) -> str | None:
+    """The kit's last ``RESULT:`` line (it prints one first and one last)."""
+    lines = [line.strip() for line in output.splitlines() if line.startswith("RESULT:")]
+    return lines[-1] if lines else None
+
+
+def add_latency(base: str, latency_ms: int) -> None:
+    answer = requests.post(f"{base}/__admin/faults", headers={"X-Admin-Key": ADMIN_KEY},
+                           json={"kind": "latency", "latency_ms": latency_ms}, timeout=10)
+    if answer.status_code != 201:
+        raise RuntimeError(f"POST /__admin/faults answered {answer.status_code}: {answer.text}")
+
+
+def fault_hits(base: str) -> int:
+    answer = requests.get(f"{base}/__admin/faults", headers={"X-Admin-Key": ADMIN_KEY},
+                          timeout=10)
+    answer.raise_for_status()
+    return sum(rule["hits"] for rule in answer.json()["faults"])
+
+
+def contracts_run(args: argparse.Namespace, procs: Processes, workdir: Path, name: str,
+                  latency_ms: int, target_s: float) -> dict[str, Any]:
+    """One default run against a fresh default mock (so both runs meet the same data)."""
     mock, _ = start_mock(procs, args.mock_args, workdir)
-    out_json = workdir / "contracts.json"
-    command = [str(cli) if cli.exists() else sys.executable, *([] if cli.exists() else
-               ["-m", "contracts"]), "run", "--base-url", mock.base, "--api-key", API_KEY,
-               "--token-command", f"{sys.executable} -m mock_server token",
-               "--time-budget", str(args.contracts_budget), "--report-json", str(out_json),
-               "--no-progress"]
-    load_before = load_average()
-    started = time.monotonic()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
-                          timeout=args.contracts_budget * 4 + 120)
-    elapsed = time.monotonic() - started
-    procs.stop(mock.process)
-    count = None
-    if out_json.exists():
-        count = json.loads(out_json.read_text()).get("requests")
-    report["contracts"] = {
-        "exit_code": done.returncode, "seconds": round(elapsed, 1), "requests": count,
-        "rps": round(count / elapsed, 1) if count else None, "load_average": load_before,
-        "stderr_tail": done.stderr[-400:] if done.returncode not in (0, 1) else "",
-    }
-    log(f"  contracts run: {report['contracts']}")
+    try:
+        if latency_ms:
+            add_latency(mock.base, latency_ms)
+        out_json = workdir / f"contracts-{latency_ms}.json"
+        command = contracts_command(args, mock.base, out_json)
+        load_before = load_average()
+        started = time.monotonic()
+        try:
+            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
+                                  timeout=args.contracts_timeout)
+            code, output = done.returncode, done.stdout + done.stderr
+        except subprocess.TimeoutExpired as exc:
+            code = None
+            output = (exc.stdout or b"").decode() + (exc.stderr or b"").decode()
+        elapsed = time.monotonic() - started
+        data = json.loads(out_json.read_text()) if out_json.exists() else {}
+        operations = [op for op in data.get("coverage", {}).get("operations", [])
+                      if op.get("selected")]
+        run = {
+            "run": name, "latency_ms": latency_ms, "seconds": round(elapsed, 1),
+            "requests": data.get("requests"),
+            "rps": round(data["requests"] / elapsed, 1) if data.get("requests") else None,
+            "kit_rps": data.get("requests_per_second"), "exit_code": code,
+            "result": result_line(output) or ("timed out" if code is None else None),
+            "operations_reached": sum(1 for op in operations if op.get("requests")),
+            "operations": len(operations), "not_checked": len(data.get("not_checked", [])),
+            "target_s": target_s, "load_average": load_before,
+            "max_examples": args.contracts_max_examples or "default",
+            "command": " ".join(command[1:]).replace(mock.base, "URL"),
+        }
+        if latency_ms:
+            run["fault_hits"] = fault_hits(mock.base)
+        if code not in (0, 1, 3):  # a crash or a timeout: keep what it printed last
+            run["output_tail"] = output[-600:]
+        return run
+    finally:
+        procs.stop(mock.process)
+
+
+def contracts_speed(args: argparse.Namespace, procs: Processes, wrk: str, workdir: Path,
+                    ctx: Context, report: dict[str, Any]) -> None:
+    """Issue 13's speed figures: the default ``contracts run`` against the local default mock,
+    and against the same mock with 20 ms added to every answer (its own latency fault), the
+    way a partner's CI would run it; seconds, requests, requests/s and the verdict."""
+    runs = []
+    for name, latency_ms, target_s in CONTRACTS_RUNS:
+        runs.append(contracts_run(args, procs, workdir, name, latency_ms, target_s))
+        log(f"  contracts run, {name}: {runs[-1]['seconds']} s, {runs[-1]['requests']} "
+            f"requests, {runs[-1]['rps']}/s, {runs[-1]['result']} (exit {runs[-1]['exit_code']})")
+    report["contracts"] = {"runs": runs}
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -422,8 +490,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help="1 s per measurement, 10,000 events only, one start, no contracts "
-                             "run (the smoke test's mode)")
+                        help="1 s per measurement, 10,000 events only, one start, contracts runs "
+                             "with --max-examples 2 (the smoke test's mode)")
     parser.add_argument("--no-prism", action="store_true", help="load the mock only")
     parser.add_argument("--no-postgres", action="store_true",
                         help="leave PostgreSQL mode out (throughput and scale)")
@@ -448,7 +516,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="seconds of one-connection load per point (scale)")
     parser.add_argument("--scale-duration", type=float, default=10.0,
                         help="seconds of the ten points over --connections (scale)")
-    parser.add_argument("--contracts-budget", type=float, default=30.0)
+    parser.add_argument("--contracts-timeout", type=float, default=600.0,
+                        help="seconds a contracts run may take before it is stopped")
+    parser.add_argument("--contracts-max-examples", type=int, default=None,
+                        help="--max-examples for the contracts runs (default: the kit's own)")
     parser.add_argument("--mock-args", type=lambda v: v.split(), default=[],
                         help="`mock-server serve` flags besides --port (default: none, the "
                              "default a user gets)")
@@ -461,7 +532,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.rounds = 1
         args.duration = args.scale_duration = args.point_duration = 1.0
         args.scales = args.pg_scales = [10_000]
-        args.no_contracts = True
+        args.contracts_max_examples = args.contracts_max_examples or 2
+        args.contracts_timeout = min(args.contracts_timeout, 180.0)
     return args
 
 
@@ -481,13 +553,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "settings": {"duration_s": args.duration, "rounds": args.rounds,
                      "connections": args.connections, "threads": args.threads,
                      "mock_args": args.mock_args, "point_duration_s": args.point_duration,
-                     "quick": args.quick},
+                     "quick": args.quick,
+                     "contracts_max_examples": args.contracts_max_examples or "default"},
     })
     ctx = Context(token=make_token(), users=fixture_users(), create_body=create_body(),
                   upload_body=upload_body())
     procs = Processes()
     parts: dict[str, Part] = {"startup": startup, "throughput": throughput, "scale": scale,
-                              "replicas": replicas, "contracts": contracts_rate}
+                              "replicas": replicas, "contracts": contracts_speed}
     commit = measured_commit()
     report["commit"] = commit
     cpu_start = children_cpu_seconds()
