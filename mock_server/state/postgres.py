@@ -24,7 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from mock_server.state.engine import StateUnavailable
+from mock_server.state.engine import Row, StateUnavailable
 from mock_server.state.sql import SqlEngine
 
 #: Advisory lock keys: the writers' lock, and the schema migration's.
@@ -53,6 +53,10 @@ class PostgresEngine(SqlEngine):
     placeholder = "%s"
     blob_type = "BYTEA"
     connection_errors = (psycopg.OperationalError, psycopg.InterfaceError)
+    #: The replica writes through batches on a connection of their own (``state.group_commit``).
+    batches = True
+    #: What fails a batch: any error of the driver (a lost link, a conflict, a timeout).
+    errors: tuple[type[BaseException], ...] = (psycopg.Error,)
 
     def __init__(self, url: str) -> None:
         super().__init__()
@@ -94,6 +98,44 @@ class PostgresEngine(SqlEngine):
     def unlock(self, connection: Any, committed: bool) -> None:
         if not committed:
             connection.execute("ROLLBACK")  # the advisory lock goes with the transaction
+
+    # -- group commit: one round trip to open a batch, one to send it and commit ------------
+
+    def open_batch(self, connection: Any, seq: int) -> list[Row]:
+        """BEGIN, the write lock, and the log after ``seq``, pipelined (one round trip)."""
+        with connection.pipeline():
+            connection.execute("BEGIN")
+            connection.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            cursor = connection.execute(
+                "SELECT seq, kind, body FROM changes WHERE seq > %s ORDER BY seq", (seq,))
+        return [Row(int(s), k, bytes(b)) for s, k, b in cursor.fetchall()]
+
+    def send_batch(self, connection: Any, statements: list[tuple[str, Any]], *,
+                   commit: bool) -> None:
+        """The batch's queued statements, and its COMMIT, pipelined (one round trip)."""
+        with connection.pipeline():
+            for statement, args in statements:
+                connection.execute(statement, args)
+            if commit:
+                connection.execute("COMMIT")
+
+    def lost_reason(self, exc: BaseException) -> StateUnavailable:
+        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "lost"
+        return StateUnavailable(f"{self.kind}: {reason}")
+
+    def counter_take(self, key: str, limit: int | None) -> bool:
+        """One atomic upsert, without the write lock: a fault rule is checked while this
+        process's batch may hold that lock on its own connection."""
+        if limit is not None and limit <= 0:
+            return False
+        statement = ("INSERT INTO counters (key, value) VALUES (?, 1) ON CONFLICT (key) "
+                     "DO UPDATE SET value = counters.value + 1")
+        args: tuple[Any, ...] = (key,)
+        if limit is not None:
+            statement += " WHERE counters.value < ?"
+            args = (key, limit)
+        with self._cursor() as cursor:
+            return self.run(cursor, statement + " RETURNING value", args).fetchone() is not None
 
 
 class PostgresJournalDialect:
