@@ -88,8 +88,9 @@ class Replica:
             return
         if not self.engine.changed_since(self.seq):
             return
+        rows = self.engine.read_after(self.seq)  # outside the lock: checks may overlap
         with self.lock:
-            self._apply(self.engine.read_after(self.seq))
+            self._apply(rows)  # what another check applied meanwhile is skipped
 
     def rebuild(self) -> None:
         """Replay the whole log (it starts with a base change) over memory that may hold
@@ -119,12 +120,15 @@ class Replica:
 
     def catch_up_if_idle(self) -> None:
         """Apply what others committed, unless a request of this process holds the lock."""
-        if self.engine.changed_since(self.seq) and self.lock.acquire(blocking=False):
+        if not self.engine.changed_since(self.seq):
+            return
+        rows = [] if self.poisoned else self.engine.read_after(self.seq)  # outside the lock:
+        if self.lock.acquire(blocking=False):  # a request's catch-up never waits on this read
             try:
                 if self.poisoned:
                     self.rebuild()
                 else:
-                    self._apply(self.engine.read_after(self.seq))
+                    self._apply(rows)
             finally:
                 self.lock.release()
 
