@@ -41,6 +41,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from mock_server.state.engine import BASE_KINDS, Row, StateUnavailable
+from mock_server.state.sql import SqlTxn, close_quietly
 
 if TYPE_CHECKING:
     from mock_server.state.replica import Replica, _Scope
@@ -59,19 +60,22 @@ class Batch:
         self.done: concurrent.futures.Future[None] = concurrent.futures.Future()
 
 
-class BatchTxn:
-    """The ``WriteTxn`` of a batch: writes are queued and sent with the ``COMMIT``; a read in
-    the transaction (the storage cap's count) sends what is queued first."""
+class BatchTxn(SqlTxn):
+    """The ``WriteTxn`` of a batch: the log's rows and uploads are queued and sent with the
+    ``COMMIT``; any other statement (the storage cap's count, a reset's ``DELETE``) sends what
+    is queued first, so the order holds."""
 
-    def __init__(self, group: GroupCommit) -> None:
+    def __init__(self, group: GroupCommit) -> None:  # not SqlTxn's: no cursor of its own
+        self._engine = group.engine
         self._group = group
+        self.committed = False
         self.pending: list[tuple[str, Sequence[Any]]] = []
         self.flushes = 0
 
     def _queue(self, sql: str, args: Sequence[Any] = ()) -> None:
-        self.pending.append((self._group.engine.sql(sql), tuple(args)))
+        self.pending.append((self._engine.sql(sql), tuple(args)))
 
-    def _query(self, sql: str, args: Sequence[Any] = ()) -> Any:
+    def _run(self, sql: str, args: Sequence[Any] = ()) -> Any:
         self.flush()
         return self._group.run(sql, args)
 
@@ -81,16 +85,10 @@ class BatchTxn:
             self.flushes += 1
             self._group.send(statements, commit=False)
 
-    def execute(self, sql: str, args: Sequence[Any] = ()) -> Any:
-        return self._query(sql, args)
-
     def read_after(self, seq: int) -> list[Row]:
-        found = self._query("SELECT seq, kind, body FROM changes WHERE seq > ? ORDER BY seq",
-                            (seq,)).fetchall()
+        found = self._run("SELECT seq, kind, body FROM changes WHERE seq > ? ORDER BY seq",
+                          (seq,)).fetchall()
         return [Row(int(s), k, bytes(b)) for s, k, b in found]
-
-    def last_seq(self) -> int:
-        return int(self._query("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0])
 
     def append(self, row: Row) -> None:
         if row.kind in BASE_KINDS:
@@ -101,19 +99,6 @@ class BatchTxn:
     def blob_put(self, digest: str, content_type: str, data: bytes) -> None:
         self._queue("INSERT INTO blobs (digest, content_type, data) VALUES (?, ?, ?)",
                     (digest, content_type, data))
-
-    def blob_stats(self) -> tuple[int, int]:
-        count, total = self._query(
-            "SELECT COUNT(*), COALESCE(SUM(LENGTH(data)), 0) FROM blobs").fetchone()
-        return int(count), int(total)
-
-    def blob_has(self, digest: str) -> bool:
-        return self._query("SELECT 1 FROM blobs WHERE digest = ?", (digest,)).fetchone() is not None
-
-    def blobs_replace(self, items: list[tuple[str, str, bytes]]) -> None:
-        self._queue("DELETE FROM blobs")
-        for digest, content_type, data in items:
-            self.blob_put(digest, content_type, data)
 
     def mark(self) -> tuple[int, int]:
         return len(self.pending), self.flushes
@@ -136,7 +121,8 @@ class GroupCommit:
         self.replica = replica
         self.engine = engine
         self.batch: Batch | None = None
-        self.members = 0
+        self.members = 0  # admitted requests whose app has not run yet
+        self.waiting = 0  # requests waiting for a batch to open
         self._busy: concurrent.futures.Future[None] | None = None
         self._connection: Any = None
         self._pid = os.getpid()
@@ -149,18 +135,14 @@ class GroupCommit:
     def connection(self) -> Any:
         if self._pid != os.getpid():  # a forked worker opens its own
             self._pid, self._connection, self._pool, self.batch = os.getpid(), None, None, None
-            self._busy, self.members = None, 0
+            self._busy, self.members, self.waiting = None, 0, 0
         if self._connection is None:
             self._connection = self.engine.connect()
         return self._connection
 
     def _drop(self) -> None:
         connection, self._connection = self._connection, None
-        if connection is not None:
-            try:
-                connection.close()
-            except Exception:  # already broken: closing is a courtesy
-                pass
+        close_quietly(connection)
 
     def run(self, sql: str, args: Sequence[Any] = ()) -> Any:
         try:
@@ -285,7 +267,7 @@ class GroupCommit:
     async def admit(self) -> bool:
         """Wait for an open batch and join it (False: it could not be opened; the request's
         own write reports why). A member must ``leave()`` after its app call."""
-        self._loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         while True:
             busy = self._busy
             idle = busy is None or busy.done()
@@ -294,10 +276,16 @@ class GroupCommit:
                 return True
             if idle:
                 busy = self._submit(self._open)
+                # should every waiter be gone (cancelled) when it opens, it is closed anyway
+                busy.add_done_callback(lambda _: _call_soon_threadsafe(loop, self._close_soon))
+            self.waiting += 1
             try:
                 await asyncio.wrap_future(busy)  # type: ignore[arg-type]
             except Exception:  # noqa: BLE001 - reported by the request's own write
                 return False
+            finally:
+                self.waiting -= 1
+                self._close_soon()
 
     def leave(self) -> None:
         self.members -= 1
@@ -308,12 +296,12 @@ class GroupCommit:
             self._loop.call_soon(self._close_if_idle)
 
     def _close_if_idle(self) -> None:
-        """Commit the batch once no admitted request is left to run (after every request
-        already woken has had its turn: this runs behind them on the loop)."""
+        """Commit the batch once no request is left to run in it: none admitted whose app
+        has not run, none waiting to be woken (this runs behind those already woken)."""
         batch = self.batch
         busy = self._busy
-        if (self.members == 0 and batch is not None and not batch.committing
-                and (busy is None or busy.done())):
+        if (self.members == 0 and self.waiting == 0 and batch is not None
+                and not batch.committing and (busy is None or busy.done())):
             batch.committing = True
             self._submit(self._commit, batch)
 
@@ -331,3 +319,9 @@ class GroupCommit:
             self._close_soon()
         return None
 
+
+def _call_soon_threadsafe(loop: asyncio.AbstractEventLoop, callback: Any) -> None:
+    try:
+        loop.call_soon_threadsafe(callback)
+    except RuntimeError:  # the loop is closed: nothing left to serve
+        pass

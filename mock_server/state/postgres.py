@@ -119,10 +119,6 @@ class PostgresEngine(SqlEngine):
             if commit:
                 connection.execute("COMMIT")
 
-    def lost_reason(self, exc: BaseException) -> StateUnavailable:
-        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "lost"
-        return StateUnavailable(f"{self.kind}: {reason}")
-
     def counter_take(self, key: str, limit: int | None) -> bool:
         """One atomic upsert, without the write lock: a fault rule is checked while this
         process's batch may hold that lock on its own connection."""

@@ -180,7 +180,10 @@ class Replica:
                     assert self.group is not None
                     self.group.abandon(exc)  # some of it was sent: the batch cannot commit
                 raise
-            if self.group is not None and DEFERRED.get():
+            if (self.group is not None and DEFERRED.get()
+                    and not any(change.kind in BASE_KINDS for change in changes)):
+                # a base change commits at once and is applied after: building a million
+                # fixture events takes seconds, which must not be spent holding the lock
                 return self._commit_deferred(scope, seq, changes, apply_local, mark)
             scope.txn.commit()
             scope.committed = True

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -23,11 +24,10 @@ from mock_server.rsgi import RsgiBridge
 from mock_server.seed import DEFAULT_USER_ID
 
 KEY = "aaa-bbb-ccc"
-NEW_EVENT = {
-    "title": "Evening ride", "description": "Around Lille", "start_date": "2027-07-21T17:32:28Z",
-    "end_date": "2027-07-21T19:32:28Z", "sport_id": 381, "latitude": 50.64,
-    "longitude": 3.14, "level": [10], "age_min": 16, "age_max": 70, "slots": 5,
-}
+#: The documents' create request (the benchmark's body too).
+NEW_EVENT = orjson.loads(
+    (Path(__file__).resolve().parents[2] / "fixtures/documents/createEvent.request.json")
+    .read_bytes())
 
 
 class Scope:
@@ -166,3 +166,57 @@ def test_a_read_computed_over_an_uncommitted_write_waits_for_its_commit(
     asyncio.run(read_while_committing())
     assert write.status == 503
     assert read.status == 503  # held for the commit, which failed: never a 200 of a lost event
+
+
+def test_a_reset_among_concurrent_writes_commits_before_it_is_applied(
+        replicas: tuple[Flask, Flask]) -> None:
+    one, two = replicas
+    base = one.extensions[SERVICES].store.event_count()
+    server = bridge(one)
+    body = orjson.dumps(NEW_EVENT)
+    creates = [Protocol(body) for _ in range(4)]
+    reset = Protocol(b"{}")
+
+    async def wave() -> None:
+        calls = [server(Scope("POST", "/activities/v1/events", headers(one, body)), call)
+                 for call in creates[:2]]
+        calls.append(server(Scope("POST", "/__admin/reset", {
+            "x-admin-key": "admin-dev-key", "content-type": "application/json",
+            "content-length": "2"}), reset))
+        calls += [server(Scope("POST", "/activities/v1/events", headers(one, body)), call)
+                  for call in creates[2:]]
+        await asyncio.gather(*calls)
+
+    asyncio.run(wave())
+    assert reset.status == 200 and [call.status for call in creates] == [201] * 4
+    for app in (one, two):
+        app.extensions[SERVICES].sync()
+    counts = {app.extensions[SERVICES].store.event_count() for app in (one, two)}
+    assert counts == {base + 2}  # the two created after the reset, on both replicas
+
+
+def test_a_batch_whose_writers_all_went_away_is_closed_and_releases_the_lock(
+        replicas: tuple[Flask, Flask]) -> None:
+    one, two = replicas
+    group = one.extensions[SERVICES].replica.group
+    server = bridge(one)
+    body = orjson.dumps(NEW_EVENT)
+
+    async def cancelled_while_opening() -> None:
+        calls = [asyncio.ensure_future(server(
+            Scope("POST", "/activities/v1/events", headers(one, body)), Protocol(body)))
+            for _ in range(3)]
+        await asyncio.sleep(0)  # each is waiting for the batch to open
+        assert group.waiting == 3
+        for call in calls:
+            call.cancel()
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if group.batch is None and (group._busy is None or group._busy.done()):
+                return
+
+    asyncio.run(cancelled_while_opening())
+    assert group.batch is None and group.members == group.waiting == 0
+    other = two.test_client().post("/activities/v1/events", json=NEW_EVENT,
+                                   headers=headers(two))
+    assert other.status_code == 201  # the fleet-wide lock is free
