@@ -31,6 +31,9 @@ from mock_server.state.sql import SqlEngine
 #: Advisory lock keys: the writers' lock, and the schema migration's.
 WRITE_LOCK = 0x6D6F636B  # "mock"
 SCHEMA_LOCK = 0x6D6F6373  # "mocs"
+#: The types of ``EXCHANGE_COLUMNS`` (a binary COPY names them).
+EXCHANGE_TYPES = ("float8", "text", "text", "int4", "text", "bool", "bool", "bool", "bytea",
+                  "bytea", "bytea")
 #: Bounds on every statement, so a database that stops answering cannot hang a request.
 STATEMENT_TIMEOUT_MS = 30_000
 LOCK_TIMEOUT_MS = 15_000
@@ -179,8 +182,12 @@ class PostgresJournalDialect:
         connection.execute("ROLLBACK")
 
     def insert_exchanges(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
-        """One COPY for a flush's exchanges (hundreds under load), not an INSERT each: the
-        server's work for the journal competes with the workers for the same cores."""
-        with cursor.copy(f"COPY exchanges ({', '.join(EXCHANGE_COLUMNS)}) FROM STDIN") as copy:
+        """One binary COPY for a flush's exchanges (hundreds under load), not an INSERT
+        each: the server's work for the journal competes with the workers for the same
+        cores. Binary, since bodies in text COPY travel hex-escaped (measured here: the
+        public list at ~2.4-2.5k/s with text, ~3.0-3.3k/s binary, ~2.5-2.8k/s INSERTs)."""
+        columns = ", ".join(EXCHANGE_COLUMNS)
+        with cursor.copy(f"COPY exchanges ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(EXCHANGE_TYPES)
             for row in rows:
                 copy.write_row(row)
