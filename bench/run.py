@@ -1,27 +1,31 @@
 """One command that loads the mock and Stoplight Prism with wrk and prints the comparison.
 
-    .venv/bin/python bench/run.py                  # full run (about 10 minutes)
-    .venv/bin/python bench/run.py --quick --no-prism  # a few seconds per part (smoke test)
+    .venv/bin/python bench/run.py                  # full run (about 25 minutes)
+    .venv/bin/python bench/run.py --quick --no-prism  # a second per measurement (smoke test)
 
 What it measures, in one run on this machine, with the same requests for every target:
 
-* requests/s, p50 and p99 latency and errors of five scenarios (list events near a point, get
-  one event, create an event, subscribe, upload a small file) against the mock (`mock-server
-  serve`, request and response validation on) and Prism 5 (static examples and `-d` random
-  data, logging at error level), then the ratio mock/Prism per scenario;
-* the mock's time from start to first 200 and its memory idle and after the load;
-* list latency and memory with 10,000, 100,000 and 1,000,000 events, and the time to be ready;
-* requests/s of a bounded `contracts run` against the mock.
+* ``startup``: the default ``mock-server serve``'s time from start to its first 200, with the
+  default data, several starts, with the machine's load at each;
+* ``throughput``: requests/s, p50 and p99 latency and errors of five scenarios (list events
+  near a point, get one event, create an event, subscribe, upload a small file) against the
+  default ``mock-server serve`` (no flags: a worker per core, SQLite state), the same on a
+  PostgreSQL state (``--state-url``), and Prism 5 (static examples and ``-d`` random data),
+  taking turns; ratios to Prism static and PostgreSQL to SQLite; memory idle and after;
+* ``scale``: 10,000 to 1,000,000 events: time to ready (for PostgreSQL, on an empty database
+  and again from the existing one), then the list's p50 and p99 with one connection at each of
+  ten points, in the default mode and in PostgreSQL mode;
+* ``replicas``: one replica on PostgreSQL, directly and behind HAProxy, then two behind
+  HAProxy: what a replica costs (memory, connections, CPU per request) and buys;
+* ``contracts``: issue 13's speed figures: the default ``contracts run`` (seed 42, no time
+  budget) against the default mock, and again with 20 ms added to every answer: seconds,
+  requests, requests/s, its RESULT line and exit status.
 
-It installs what it lacks (wrk from Debian's packages, Prism from the npm registry into
-`tools/node_modules`), starts every server in its own process group and stops each of them
-in a `finally`, so nothing it started outlives it. Results go to stdout (tables) and to a JSON
-file (`--json`, default `bench/results.json`).
-
-Why wrk and Lua: a Python load generator would need more CPU than the servers it measures on
-a 2-core machine; wrk drives 32 keep-alive connections from C. Per-request variation (a new
-event and user for each subscription, a point per list query) is done in wrk's Lua, and the
-numbers are read from wrk's own `done()` summary, so no per-response callback slows it down.
+It installs what it lacks (wrk from Debian's packages, Prism with ``tools/install.sh`` into
+``tools/node_modules``), starts every server in its own process group and stops each of them
+in a ``finally``, so nothing it started outlives it. Results go to stdout (tables) and to a
+JSON file (``--json``, default ``bench/results.json``). ``bench/README.md`` says how to read
+them.
 """
 
 from __future__ import annotations
@@ -30,498 +34,167 @@ import argparse
 import json
 import os
 import platform
-import re
-import shutil
-import signal
-import socket
+import resource
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
-BENCH = Path(__file__).resolve().parent
-#: Prism is pinned once for the repository, with the partners' tools the tests run
-#: (tools/package-lock.json).
-PRISM_BIN = ROOT / "tools" / "node_modules" / ".bin" / "prism"
-API_KEY = "aaa-bbb-ccc"
-DEFAULT_USER_ID = "28cce8e0-2d57-4e54-8888-2fc69690aeeb"
-LILLE = (50.6292, 3.0573)
-#: Points the scale test rotates through: dense (Lille, Paris) and sparse places.
-CITIES = (
-    LILLE,
-    (48.8566, 2.3522),
-    (45.7640, 4.8357),
-    (43.2965, 5.3698),
-    (44.8378, -0.5792),
-    (47.2184, -1.5536),
-    (48.5734, 7.7521),
-    (50.8503, 4.3517),
-    (52.3676, 4.9041),
-    (41.3874, 2.1686),
+if __package__ in (None, ""):  # run as a script: make `bench` and `mock_server` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.loadgen import (  # noqa: E402
+    CITIES,
+    CITY_NAMES,
+    SCENARIOS,
+    Context,
+    Load,
+    Result,
+    aggregate,
+    children_cpu_seconds,
+    create_body,
+    fixed_request_script,
+    fixture_users,
+    machine_busy_seconds,
+    make_token,
+    measure,
+    measure_scenario,
+    median,
+    prepare_subscriptions,
+    rotating_request_script,
+    upload_body,
 )
-SCENARIOS = ("list", "get", "create", "subscribe", "upload")
-#: A small but real GPX track: what a watch uploads, 1 KB.
-GPX = (
-    '<?xml version="1.0" encoding="UTF-8"?>\n'
-    '<gpx version="1.1" creator="bench" xmlns="http://www.topografix.com/GPX/1/1"><trk>'
-    "<name>Morning run</name><trkseg>"
-    + "".join(
-        f'<trkpt lat="{50.6292 + i * 0.0004:.6f}" lon="{3.0573 + i * 0.0003:.6f}">'
-        f"<time>2026-11-30T08:{i:02d}:00Z</time></trkpt>"
-        for i in range(12)
-    )
-    + "</trkseg></trk></gpx>\n"
+from bench.servers import (  # noqa: E402
+    API_KEY,
+    BENCH,
+    ROOT,
+    Postgres,
+    Processes,
+    Target,
+    cpu_seconds,
+    ensure_prism,
+    ensure_wrk,
+    load_average,
+    postgres_server,
+    start_balancer,
+    start_mock,
+    start_prism,
 )
-BOUNDARY = "benchboundary7MA4YWxkTrZu0gW"
+from bench.tables import POSTGRES, POSTGRES_NOFSYNC, print_tables, verdicts  # noqa: E402
+
+__all__ = ["CITIES", "main"]  # bench/catalog.py takes the ten points from here
+PARTS = ("startup", "throughput", "scale", "replicas", "contracts")
+Part = Callable[[argparse.Namespace, Processes, str, Path, Context, dict[str, Any]], None]
 
 
-# -- processes -------------------------------------------------------------------------------
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-class Processes:
-    """Every server this run starts, each in its own process group, all stopped at the end."""
-
-    def __init__(self) -> None:
-        self._started: list[subprocess.Popen[bytes]] = []
-
-    def start(self, args: Sequence[str], *, env: dict[str, str] | None = None,
-              log: Path | None = None) -> subprocess.Popen[bytes]:
-        out = log.open("wb") if log else subprocess.DEVNULL
-        process = subprocess.Popen(
-            list(args), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {})}, start_new_session=True,
-        )
-        process.bench_log = log  # type: ignore[attr-defined]
-        self._started.append(process)
-        return process
-
-    def stop(self, process: subprocess.Popen[bytes]) -> None:
-        """SIGTERM the process group this run created for `process`, then SIGKILL if needed."""
-        if process.poll() is None:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        try:  # children left behind by a parent that exited first (gunicorn workers, node)
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        if process in self._started:
-            self._started.remove(process)
-
-    def stop_all(self) -> None:
-        for process in list(self._started):
-            self.stop(process)
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def tree_pids(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+@contextmanager
+def maybe_postgres(procs: Processes, wanted: bool = True, *,
+                   durable: bool = True) -> Iterator[Postgres | None]:
+    """A PostgreSQL server for a part, if ``wanted``; the part's servers stop before it."""
+    if not wanted:
+        yield None
+        return
+    with postgres_server(durable=durable) as server:
         try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, ()))
-    return found
+            yield server
+        finally:
+            procs.stop_all()
 
 
-def memory_mb(root: int) -> dict[str, float]:
-    """RSS and PSS of a process and its descendants, in MB.
+def measured_commit() -> str:
+    """The commit measured, with ``+changes`` when the work tree differs from it, so a results
+    file says which code its figures belong to (parts re-measured by ``--update`` each keep
+    their own in ``part_commits``)."""
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
 
-    RSS counts pages shared by forked workers once per process; PSS splits them, so its sum is
-    what the process tree really costs the machine.
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results*")
+    return f"{commit}+changes" if changed else commit
+
+
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def pg_flags(args: argparse.Namespace, url: str) -> list[str]:
+    return [*args.mock_args, "--state-url", url]
+
+
+# -- start to first 200 ----------------------------------------------------------------------
+
+
+def startup(args: argparse.Namespace, procs: Processes, wrk: str, workdir: Path, ctx: Context,
+            report: dict[str, Any]) -> None:
+    """The default ``mock-server serve`` (default data), started ``--startup-runs`` times.
+
+    Each start is timed from ``Popen`` to the first 200 of a list request, with the load
+    average before it and the cores other processes used meanwhile.
     """
-    rss = pss = 0
-    for pid in tree_pids(root):
-        try:
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Rss:"):
-                    rss += int(line.split()[1])
-                elif line.startswith("Pss:"):
-                    pss += int(line.split()[1])
-        except OSError:
-            continue
-    return {"rss_mb": round(rss / 1024, 1), "pss_mb": round(pss / 1024, 1)}
+    runs = []
+    for _ in range(1 if args.quick else args.startup_runs):
+        time.sleep(1.0)  # let the previous server's exit settle
+        before = load_average()
+        busy, ours = machine_busy_seconds(), own_cpu_seconds()
+        started = time.monotonic()
+        mock, ready = start_mock(procs, args.mock_args, workdir)
+        mock_cpu = cpu_seconds(mock.process.pid)
+        others = machine_busy_seconds() - busy - mock_cpu - (own_cpu_seconds() - ours)
+        elapsed = time.monotonic() - started
+        time.sleep(0.5)
+        memory = mock.memory()
+        procs.stop(mock.process)
+        runs.append({"s": round(ready, 3), "load_average": before,
+                     "others_cores": round(max(0.0, others) / elapsed, 2),
+                     "mock_cpu_s": round(mock_cpu, 2), "memory_idle": memory})
+        log(f"  start to first 200: {ready:.3f} s (load {before}, others "
+            f"{runs[-1]['others_cores']} cores, the mock's CPU {mock_cpu:.2f} s)")
+    times = [run["s"] for run in runs]
+    report["startup"] = {
+        "flags": " ".join(args.mock_args) or "(none)", "runs": runs,
+        "median_s": round(median(times), 3), "max_s": max(times), "min_s": min(times),
+    }
 
 
-def load_average() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+# -- throughput ------------------------------------------------------------------------------
 
 
-# -- installs --------------------------------------------------------------------------------
+def take_turns(wrk: str, targets: Sequence[Target], scenarios: Sequence[str], ctx: Context,
+               load: Load, workdir: Path, rounds: int,
+               subscribe_events: dict[str, list[int]] | None = None,
+               ) -> dict[tuple[str, str], list[Result]]:
+    """Each scenario on each target in turn, ``rounds`` times; every round's result.
 
-
-def ensure_wrk() -> str:
-    found = shutil.which("wrk")
-    if found:
-        return found
-    print("bench: installing wrk (apt-get install -y wrk)", file=sys.stderr)
-    if subprocess.run(["apt-get", "install", "-y", "wrk"], capture_output=True).returncode:
-        subprocess.run(["apt-get", "update"], capture_output=True, check=False)
-        subprocess.run(["apt-get", "install", "-y", "wrk"], capture_output=True, check=True)
-    found = shutil.which("wrk")
-    if not found:
-        raise SystemExit("bench: wrk is not installed and apt-get could not install it")
-    return found
-
-
-def ensure_prism() -> list[str]:
-    """Prism at the version `tools/package-lock.json` pins (5.14.2), so reruns compare alike;
-    `tools/install.sh` installs it with `npm ci` when it is missing."""
-    if not PRISM_BIN.exists():
-        print("bench: installing Prism into tools/node_modules", file=sys.stderr)
-        subprocess.run(["bash", str(ROOT / "tools" / "install.sh")], check=True,
-                       capture_output=True)
-    return [str(PRISM_BIN)]
-
-
-# -- targets ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Target:
-    """A running server and how each API's paths are spelled on it."""
-
-    name: str
-    process: subprocess.Popen[bytes]
-    base: str  # http://127.0.0.1:port
-    v1: str  # prefix of /v1 paths: "/activities" on the mock, "" on Prism
-    v2: str
-
-    def url(self, path: str) -> str:
-        return self.base + (self.v1 if path.startswith("/v1") else self.v2) + path
-
-
-def log_tail(process: subprocess.Popen[bytes], lines: int = 15) -> list[str]:
-    log = getattr(process, "bench_log", None)
-    if log is None or not Path(log).exists():
-        return []
-    return Path(log).read_text(errors="replace").splitlines(keepends=True)[-lines:]
-
-
-def wait_ready(target: Target, timeout: float, started: float) -> float:
-    """Seconds from `started` until a list request answers 200."""
-    url = target.url(f"/v1/events?latitude={LILLE[0]}&longitude={LILLE[1]}")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if target.process.poll() is not None:
-            raise RuntimeError(f"{target.name} exited with {target.process.returncode}:\n"
-                               + "".join(log_tail(target.process)))
-        try:
-            if requests.get(url, headers={"X-Api-Key": API_KEY}, timeout=2).status_code == 200:
-                return time.monotonic() - started
-        except requests.RequestException:
-            pass
-        time.sleep(0.01)
-    raise RuntimeError(f"{target.name} did not answer 200 within {timeout} s")
-
-
-def start_mock(procs: Processes, extra: Sequence[str], logs: Path, *,
-               timeout: float = 180.0) -> tuple[Target, float]:
-    port = free_port()
-    args = [sys.executable, "-m", "mock_server", "serve", "--port", str(port), *extra]
-    started = time.monotonic()
-    process = procs.start(args, log=logs / f"mock-{port}.log")
-    target = Target("mock", process, f"http://127.0.0.1:{port}", "/activities",
-                    "/sportstrackingdata")
-    return target, wait_ready(target, timeout, started)
-
-
-def start_prism(procs: Processes, prism: list[str], dynamic: bool, logs: Path) -> tuple[Target,
-                                                                                        float]:
-    port = free_port()
-    args = [*prism, "mock", str(ROOT / "openapi.yaml"), "--port", str(port), "-v", "error"]
-    if dynamic:
-        args.append("-d")
-    started = time.monotonic()
-    process = procs.start(args, log=logs / f"prism-{port}.log")
-    name = "prism -d" if dynamic else "prism"
-    target = Target(name, process, f"http://127.0.0.1:{port}", "", "")
-    return target, wait_ready(target, 120.0, started)
-
-
-# -- wrk scripts -----------------------------------------------------------------------------
-
-
-def lua_string(text: str) -> str:
-    """A Lua string literal for any text (bytes above 127 as decimal escapes)."""
-    out = []
-    for byte in text.encode("utf-8"):
-        char = chr(byte)
-        if char in '"\\':
-            out.append("\\" + char)
-        elif 32 <= byte < 127:
-            out.append(char)
-        else:
-            out.append(f"\\{byte}")
-    return '"' + "".join(out) + '"'
-
-
-def lua_list(items: Sequence[str]) -> str:
-    return "{" + ", ".join(lua_string(item) for item in items) + "}"
-
-
-LUA_DONE = r"""
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'BENCHJSON {"requests":%d,"duration_us":%d,"status_errors":%d,"socket_errors":%d,' ..
-    '"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d}\n',
-    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
-end
-"""
-
-LUA_THREADS = r"""
-local counter = 0
-local threads = {}
-setup = function(thread)
-  thread:set("tid", counter)
-  counter = counter + 1
-  table.insert(threads, thread)
-end
-"""
-
-
-def fixed_request_script(method: str, path: str, headers: dict[str, str], body: str | None) -> str:
-    header_table = "{" + ", ".join(f"[{lua_string(k)}] = {lua_string(v)}"
-                                   for k, v in headers.items()) + "}"
-    body_lua = lua_string(body) if body is not None else "nil"
-    return (f"local req = nil\ninit = function(args)\n  req = wrk.format({lua_string(method)}, "
-            f"{lua_string(path)}, {header_table}, {body_lua})\nend\n"
-            "request = function() return req end\n" + LUA_DONE)
-
-
-def rotating_request_script(paths: Sequence[str], headers: dict[str, str]) -> str:
-    header_table = "{" + ", ".join(f"[{lua_string(k)}] = {lua_string(v)}"
-                                   for k, v in headers.items()) + "}"
-    return (LUA_THREADS + f"local paths = {lua_list(paths)}\nlocal reqs = {{}}\n"
-            "local i = 0\ninit = function(args)\n  for k, p in ipairs(paths) do\n"
-            f"    reqs[k] = wrk.format('GET', p, {header_table}, nil)\n  end\n"
-            "  i = (tid or 0) * 7\nend\n"
-            "request = function()\n  i = i + 1\n  return reqs[(i % #reqs) + 1]\nend\n" + LUA_DONE)
-
-
-def subscribe_script(path_template: str, event_ids: Sequence[int], users: Sequence[str],
-                     headers: dict[str, str]) -> str:
-    """Each request subscribes a (user, event) pair never used before, so the mock answers 201.
-
-    The caller owns the events (the owner may add any known user); wrk thread t takes every
-    T-th event so two threads never send the same pair.
+    ``subscribe_events``: per target, the events its subscribe scenario may use, split
+    between the rounds so no (event, user) pair is sent twice (others get the documents').
     """
-    header_table = "{" + ", ".join(f"[{lua_string(k)}] = {lua_string(v)}"
-                                   for k, v in headers.items()) + "}"
-    events = "{" + ", ".join(str(e) for e in event_ids) + "}"
-    return (LUA_THREADS + f"local events = {events}\nlocal users = {lua_list(users)}\n"
-            f"local template = {lua_string(path_template)}\nlocal headers = {header_table}\n"
-            "local i = 0\nlocal mine = {}\n"
-            "init = function(args)\n  local step = tonumber(args[1] or '1')\n"
-            "  for k = (tid or 0) + 1, #events, step do table.insert(mine, events[k]) end\nend\n"
-            "request = function()\n  local nu = #users\n"
-            "  local ev = mine[(math.floor(i / nu) % #mine) + 1]\n"
-            "  local user = users[(i % nu) + 1]\n  i = i + 1\n"
-            "  local path = string.gsub(template, '{id}', tostring(ev))\n"
-            "  return wrk.format('POST', path, headers, '{\"user\":\"' .. user .. '\"}')\nend\n"
-            + LUA_DONE)
-
-
-@dataclass
-class Load:
-    connections: int = 32
-    threads: int = 2
-    duration: float = 10.0
-
-
-@dataclass
-class Result:
-    target: str
-    scenario: str
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    requests: int
-    errors: int
-    load_average: str = ""
-    note: str = ""
-
-
-def run_wrk(wrk: str, url: str, script: str, load: Load, workdir: Path,
-            script_args: Sequence[str] = ()) -> dict[str, Any]:
-    path = workdir / f"s{time.monotonic_ns()}.lua"
-    path.write_text(script)
-    cmd = [wrk, f"-t{load.threads}", f"-c{load.connections}", f"-d{max(1, round(load.duration))}s",
-           "--timeout", "5s", "-s", str(path), url]
-    if script_args:
-        cmd += ["--", *script_args]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=load.duration + 60)
-    match = re.search(r"BENCHJSON (\{.*\})", out.stdout)
-    if not match:
-        raise RuntimeError(f"wrk gave no summary: {out.stdout}\n{out.stderr}")
-    data: dict[str, Any] = json.loads(match.group(1))
-    return data
-
-
-def to_result(target: str, scenario: str, data: dict[str, Any], note: str = "") -> Result:
-    seconds = data["duration_us"] / 1e6
-    return Result(
-        target=target, scenario=scenario, rps=round(data["requests"] / seconds, 1),
-        p50_ms=round(data["p50_us"] / 1000, 2), p99_ms=round(data["p99_us"] / 1000, 2),
-        requests=data["requests"], errors=data["status_errors"] + data["socket_errors"],
-        load_average=load_average(), note=note,
-    )
-
-
-# -- scenarios -------------------------------------------------------------------------------
-
-
-@dataclass
-class Context:
-    token: str
-    users: list[str]
-    create_body: str
-    upload_body: str
-    subscribe_events: list[int] = field(default_factory=list)  # this round's share
-
-
-def make_token() -> str:
-    out = subprocess.run([sys.executable, "-m", "mock_server", "token"], cwd=ROOT,
-                         capture_output=True, text=True, check=True)
-    return out.stdout.strip()
-
-
-def fixture_users() -> list[str]:
-    sys.path.insert(0, str(ROOT))
-    from mock_server.seed import build_fixtures
-
-    return [user.id for user in build_fixtures(seed=42, events=0).users]
-
-
-def create_body() -> str:
-    """The documents' create body, placed in the South Pacific: the thousands of events the
-    `create` scenario adds must not land in the `list` scenario's circle, or each round would
-    list a bigger world than the one before."""
-    body = json.loads((ROOT / "fixtures/documents/createEvent.request.json").read_text())
-    body.update(latitude=-44.0, longitude=-121.0)
-    return json.dumps(body)
-
-
-def upload_body() -> str:
-    return (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; "
-            f"filename=\"run.gpx\"\r\nContent-Type: application/gpx+xml\r\n\r\n{GPX}\r\n"
-            f"--{BOUNDARY}--\r\n")
-
-
-def auth_headers(ctx: Context) -> dict[str, str]:
-    return {"X-Api-Key": API_KEY, "Authorization": f"Bearer {ctx.token}"}
-
-
-def prepare_subscriptions(target: Target, ctx: Context, count: int) -> list[int]:
-    """Events owned by the token's user, far from every list query, with room for everyone."""
-    body = json.loads(ctx.create_body)
-    body.update(latitude=-45.0, longitude=-120.0, slots=10_000, title="Bench subscriptions")
-    ids = []
-    with requests.Session() as session:
-        for _ in range(count):
-            response = session.post(target.url("/v1/events"), json=body,
-                                    headers=auth_headers(ctx), timeout=10)
-            response.raise_for_status()
-            ids.append(int(response.json()["data"]["id"]))
-    return ids
-
-
-def scenario_script(target: Target, scenario: str, ctx: Context) -> tuple[str, list[str]]:
-    headers = auth_headers(ctx)
-    if scenario == "list":
-        path = target.url(f"/v1/events?latitude={LILLE[0]}&longitude={LILLE[1]}")
-        return fixed_request_script("GET", path.removeprefix(target.base),
-                                    {"X-Api-Key": API_KEY}, None), []
-    if scenario == "get":
-        path = target.url("/v1/events/1").removeprefix(target.base)
-        return fixed_request_script("GET", path, headers, None), []
-    if scenario == "create":
-        path = target.url("/v1/events").removeprefix(target.base)
-        return fixed_request_script("POST", path, {**headers, "Content-Type": "application/json"},
-                                    ctx.create_body), []
-    if scenario == "subscribe":
-        template = target.url("/v1/events/{id}/subscribers").removeprefix(target.base)
-        events = ctx.subscribe_events or list(range(1, 9))
-        return subscribe_script(template, events, ctx.users,
-                                {**headers, "Content-Type": "application/json"}), ["2"]
-    if scenario == "upload":
-        path = target.url("/v2/upload").removeprefix(target.base)
-        return fixed_request_script(
-            "POST", path,
-            {**headers, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
-            ctx.upload_body), []
-    raise ValueError(scenario)
-
-
-def load_target(wrk: str, target: Target, ctx: Context, load: Load, workdir: Path,
-                scenarios: Sequence[str]) -> list[Result]:
-    results = []
-    for scenario in scenarios:
-        script, args = scenario_script(target, scenario, ctx)
-        if scenario == "subscribe" and load.threads != 2:
-            args = [str(load.threads)]
-        data = run_wrk(wrk, target.base, script, load, workdir, args)
-        result = to_result(target.name, scenario, data)
-        results.append(result)
-        print(f"  {target.name:9} {scenario:10} {result.rps:9.0f} req/s  p50 {result.p50_ms:6.2f}"
-              f" ms  p99 {result.p99_ms:6.2f} ms  errors {result.errors}"
-              f"  (load {result.load_average})", file=sys.stderr, flush=True)
+    results: dict[tuple[str, str], list[Result]] = {}
+    for turn in range(rounds):
+        for scenario in scenarios:
+            for target in targets:
+                events = (subscribe_events or {}).get(target.name, [])
+                ctx.subscribe_events = events[turn::rounds]
+                result = measure_scenario(wrk, target, scenario, ctx, load, workdir)
+                results.setdefault((target.name, scenario), []).append(result)
     return results
-
-
-# -- the run ---------------------------------------------------------------------------------
-
-
-def aggregate(runs: Sequence[Result]) -> Result:
-    """One row for the rounds of a (target, scenario): the median of each figure on its own
-    (a round's p99 can be one stall that its own requests/s do not show), the requests and
-    errors of all rounds together."""
-
-    def median(values: list[float]) -> float:
-        ordered = sorted(values)
-        middle = len(ordered) // 2
-        return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-    first = runs[0]
-    return Result(
-        target=first.target, scenario=first.scenario,
-        rps=round(median([r.rps for r in runs]), 1),
-        p50_ms=round(median([r.p50_ms for r in runs]), 2),
-        p99_ms=round(median([r.p99_ms for r in runs]), 2),
-        requests=sum(r.requests for r in runs), errors=sum(r.errors for r in runs),
-        load_average=" / ".join(r.load_average.split()[0] for r in runs),
-        note=f"median of {len(runs)} rounds" if len(runs) > 1 else "",
-    )
 
 
 def throughput(args: argparse.Namespace, procs: Processes, wrk: str, workdir: Path,
@@ -529,269 +202,392 @@ def throughput(args: argparse.Namespace, procs: Processes, wrk: str, workdir: Pa
     """Every scenario against every target, the targets taking turns scenario by scenario.
 
     The machine is shared: other jobs come and go, and a target measured a minute after
-    another may meet a different load. Taking turns (mock, Prism, Prism -d, then the next
-    scenario) gives each the same conditions, as far as can be; each round of ``--rounds``
-    repeats the whole turn, and the table shows the median of each figure.
+    another may meet a different load. Taking turns (mock, mock on PostgreSQL, Prism, Prism
+    -d, then the next scenario) gives each the same conditions, as far as can be; each round
+    of ``--rounds`` repeats the whole turn, and the table shows the median of each figure.
     """
     load = Load(args.connections, args.threads, args.duration)
-    mock, ready = start_mock(procs, args.mock_args, workdir)
-    report["mock_start_to_first_200_s"] = round(ready, 3)
-    targets = [mock]
-    if not args.no_prism:
-        prism = ensure_prism()
-        for dynamic in (False, True):
-            target, ready = start_prism(procs, prism, dynamic, workdir)
-            report[f"{target.name}_start_to_first_200_s"] = round(ready, 3)
-            targets.append(target)
-    time.sleep(0.5)
-    for target in targets:
-        report[f"{target.name}_memory_idle"] = memory_mb(target.process.pid)
-    # Enough events that no (event, user) pair repeats at 20k subscriptions/s.
-    needed = int(args.duration * args.rounds * 20_000 / max(1, len(ctx.users))) + 10
-    prepared = prepare_subscriptions(mock, ctx, needed)
-    rounds: dict[tuple[str, str], list[Result]] = {}
-    scenarios = [s for s in SCENARIOS if s in args.scenarios]
-    for turn in range(args.rounds):
-        ctx.subscribe_events = prepared[turn::args.rounds]  # no pair is sent twice
-        for scenario in scenarios:
-            for target in targets:
-                for result in load_target(wrk, target, ctx, load, workdir, [scenario]):
-                    rounds.setdefault((target.name, scenario), []).append(result)
-    for target in targets:
-        report[f"{target.name}_memory_after_load"] = memory_mb(target.process.pid)
-    results = [aggregate(rounds[(target.name, scenario)])
-               for target in targets for scenario in scenarios]
-    report["throughput"] = [asdict(r) for r in results]
+    started: dict[str, float] = {}
+    with (maybe_postgres(procs, not args.no_postgres) as pg,
+          maybe_postgres(procs, not args.no_postgres, durable=False) as pg_nofsync):
+        mock, started["mock"] = start_mock(procs, args.mock_args, workdir)
+        targets = [mock]
+        for name, server in ((POSTGRES, pg), (POSTGRES_NOFSYNC, pg_nofsync)):
+            if server is not None:
+                target, started[name] = start_mock(
+                    procs, pg_flags(args, server.create_database()), workdir, name=name,
+                    postgres=server)
+                targets.append(target)
+        if not args.no_prism:
+            prism = ensure_prism()
+            for dynamic in (False, True):
+                target, ready = start_prism(procs, prism, dynamic, workdir)
+                started[target.name] = ready
+                targets.append(target)
+        time.sleep(0.5)
+        memory = {target.name: {"idle": target.memory()} for target in targets}
+        # Enough events that no (event, user) pair repeats at 20k subscriptions/s.
+        needed = int(args.duration * args.rounds * 20_000 / max(1, len(ctx.users))) + 10
+        prepared = {target.name: prepare_subscriptions(target, ctx, needed)
+                    for target in targets if target.name.startswith("mock")}
+        scenarios = [s for s in SCENARIOS if s in args.scenarios]
+        rounds = take_turns(wrk, targets, scenarios, ctx, load, workdir, args.rounds, prepared)
+        for target in targets:
+            memory[target.name]["after_load"] = target.memory()
+    report["start_to_first_200_s"] = {name: round(s, 3) for name, s in started.items()}
+    report["memory"] = memory
+    report["throughput"] = [asdict(aggregate(rounds[(target.name, scenario)]))
+                            for target in targets for scenario in scenarios]
     report["throughput_rounds"] = {f"{name} {scenario}": [asdict(r) for r in runs]
                                    for (name, scenario), runs in rounds.items()}
-    for target in targets:
-        procs.stop(target.process)
 
 
-def startup(args: argparse.Namespace, procs: Processes, workdir: Path,
-            report: dict[str, Any]) -> None:
-    """Start to first 200 with the default data, three times per mode, median reported.
-
-    Two modes: the plain default (``mock-server serve``, one process) and the load-test mode
-    the throughput table uses (``--mock-args``).
-    """
-    rows = {}
-    for mode, flags in (("default", []), ("load-test", args.mock_args)):
-        times, memory = [], {}
-        for _ in range(1 if args.quick else 3):
-            mock, ready = start_mock(procs, flags, workdir)
-            times.append(ready)
-            time.sleep(0.3)
-            memory = memory_mb(mock.process.pid)
-            procs.stop(mock.process)
-        rows[mode] = {"flags": " ".join(flags) or "(none)",
-                      "start_to_first_200_s": round(sorted(times)[len(times) // 2], 3),
-                      "all_s": [round(t, 3) for t in times], "memory_idle": memory,
-                      "load_average": load_average()}
-        print(f"  start ({mode}): {rows[mode]['all_s']} s (load {load_average()})",
-              file=sys.stderr, flush=True)
-    report["startup"] = rows
+# -- scale -----------------------------------------------------------------------------------
 
 
-def scale(args: argparse.Namespace, procs: Processes, wrk: str, workdir: Path,
-          report: dict[str, Any]) -> None:
+def list_path(point: tuple[float, float]) -> str:
+    return f"/activities/v1/events?latitude={point[0]}&longitude={point[1]}"
+
+
+def latency_by_point(wrk: str, target: Target, workdir: Path, seconds: float) -> list[dict]:
+    """The list at each of the ten points in turn, one connection (latency = service time)."""
     rows = []
-    paths = [f"/activities/v1/events?latitude={lat}&longitude={lon}" for lat, lon in CITIES]
-    for count in args.scales:
-        mock, ready = start_mock(procs, [*args.mock_args, "--events", str(count)], workdir,
-                                 timeout=600)
-        time.sleep(0.5)
-        idle = memory_mb(mock.process.pid)
-        script = rotating_request_script(paths, {"X-Api-Key": API_KEY})
-        one = to_result("mock", "list", run_wrk(wrk, mock.base, script,
-                                                Load(1, 1, args.scale_duration), workdir))
-        many = to_result("mock", "list", run_wrk(wrk, mock.base, script,
-                                                 Load(args.connections, args.threads,
-                                                      args.scale_duration), workdir))
-        after = memory_mb(mock.process.pid)
-        procs.stop(mock.process)
-        row = {
-            "events": count, "ready_s": round(ready, 2),
-            "p50_ms": one.p50_ms, "p99_ms": one.p99_ms, "rps_1_connection": one.rps,
-            "rps_loaded": many.rps, "p99_loaded_ms": many.p99_ms,
-            "errors": one.errors + many.errors,
-            "memory_idle": idle, "memory_after": after, "load_average": one.load_average,
-        }
-        rows.append(row)
-        print(f"  {count:>9} events: ready {row['ready_s']} s, list p50 {one.p50_ms} ms p99 "
-              f"{one.p99_ms} ms, PSS {after['pss_mb']} MB (load {row['load_average']})",
-              file=sys.stderr, flush=True)
-    report["scale"] = rows
+    for name, point in zip(CITY_NAMES, CITIES, strict=True):
+        answer = requests.get(target.base + list_path(point), headers={"X-Api-Key": API_KEY},
+                              timeout=30)
+        answer.raise_for_status()
+        script = fixed_request_script("GET", list_path(point), {"X-Api-Key": API_KEY}, None)
+        result = measure(wrk, target, "list", script, Load(1, 1, seconds), workdir, quiet=True)
+        rows.append({"point": name, "matches": answer.json()["meta"]["total"],
+                     "p50_ms": result.p50_ms, "p99_ms": result.p99_ms, "rps": result.rps,
+                     "requests": result.requests, "errors": result.errors,
+                     "load_average": result.load_average, "others_cores": result.others_cores,
+                     "cpu_us": result.cpu_us})
+    worst = max(rows, key=lambda row: row["p99_ms"])
+    log(f"    points: p50 {min(r['p50_ms'] for r in rows)}-{max(r['p50_ms'] for r in rows)} ms,"
+        f" p99 up to {worst['p99_ms']} ms ({worst['point']}), errors "
+        f"{sum(r['errors'] for r in rows)} (load {load_average()})")
+    return rows
 
 
-def contracts_rate(args: argparse.Namespace, procs: Processes, workdir: Path,
-                   report: dict[str, Any]) -> None:
-    cli = ROOT / ".venv" / "bin" / "contracts"
-    if not (ROOT / "contracts" / "cli.py").exists():
-        report["contracts"] = {"note": "contracts/cli.py does not exist yet"}
-        return
-    mock, _ = start_mock(procs, args.mock_args, workdir)
-    out_json = workdir / "contracts.json"
-    command = [str(cli) if cli.exists() else sys.executable, *([] if cli.exists() else
-               ["-m", "contracts"]), "run", "--base-url", mock.base, "--api-key", API_KEY,
-               "--token-command", f"{sys.executable} -m mock_server token",
-               "--time-budget", str(args.contracts_budget), "--report-json", str(out_json),
-               "--no-progress"]
-    started = time.monotonic()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
-                          timeout=args.contracts_budget * 4 + 120)
-    elapsed = time.monotonic() - started
-    procs.stop(mock.process)
-    count = None
-    if out_json.exists():
-        count = json.loads(out_json.read_text()).get("requests")
-    report["contracts"] = {
-        "exit_code": done.returncode, "seconds": round(elapsed, 1), "requests": count,
-        "rps": round(count / elapsed, 1) if count else None, "load_average": load_average(),
-        "stderr_tail": done.stderr[-400:] if done.returncode not in (0, 1) else "",
+def loaded_list(wrk: str, target: Target, workdir: Path, args: argparse.Namespace) -> Result:
+    """The ten points rotated over ``--connections`` connections: throughput under load."""
+    script = rotating_request_script([list_path(p) for p in CITIES], {"X-Api-Key": API_KEY})
+    return measure(wrk, target, "list (10 points)", script,
+                   Load(args.connections, args.threads, args.scale_duration), workdir)
+
+
+def scale_row(mode: str, count: int, ready: dict[str, float], target: Target,
+              points: list[dict], loaded: Result, idle: dict[str, float]) -> dict[str, Any]:
+    return {
+        "mode": mode, "events": count, **{k: round(v, 2) for k, v in ready.items()},
+        "points": points,
+        "p50_ms_max": max(p["p50_ms"] for p in points),
+        "p99_ms_max": max(p["p99_ms"] for p in points),
+        "errors": sum(p["errors"] for p in points) + loaded.errors,
+        "rps_loaded": loaded.rps, "p99_loaded_ms": loaded.p99_ms,
+        "memory_idle": idle, "memory_after": target.memory(),
+        "load_average": points[0]["load_average"],
     }
 
 
-def throughput_part(args: argparse.Namespace, procs: Processes, wrk: str, workdir: Path,
+def scale(args: argparse.Namespace, procs: Processes, wrk: str, workdir: Path, ctx: Context,
+          report: dict[str, Any]) -> None:
+    """The list at 10,000 to 1,000,000 events, in the default mode and on PostgreSQL.
+
+    PostgreSQL mode starts twice on one database: first on an empty one (the mock writes
+    its base change, then builds the fixtures), then again from what the first left.
+    """
+    rows: list[dict[str, Any]] = []
+    report["scale"] = rows
+    pg_scales = [] if args.no_postgres else [c for c in args.pg_scales if c in args.scales]
+    with maybe_postgres(procs, bool(pg_scales)) as pg:
+        for count in args.scales:
+            log(f"  {count:,} events, default mode")
+            mock, ready = start_mock(procs, [*args.mock_args, "--events", str(count)], workdir,
+                                     timeout=900)
+            ready_cpu = cpu_seconds(mock.process.pid)
+            log(f"    ready in {ready:.2f} s, {ready_cpu:.1f} CPU s (load {load_average()})")
+            time.sleep(0.5)
+            idle = mock.memory()
+            points = latency_by_point(wrk, mock, workdir, args.point_duration)
+            loaded = loaded_list(wrk, mock, workdir, args)
+            rows.append(scale_row("default", count, {"ready_s": ready, "ready_cpu_s": ready_cpu},
+                                  mock, points, loaded, idle))
+            procs.stop(mock.process)
+            if pg is None or count not in pg_scales:
+                continue
+            log(f"  {count:,} events, PostgreSQL mode")
+            url = pg.create_database()
+            flags = [*pg_flags(args, url), "--events", str(count)]
+            mock, first = start_mock(procs, flags, workdir, name="mock pg", timeout=900,
+                                     postgres=pg)
+            first_cpu = cpu_seconds(mock.process.pid)
+            log(f"    ready on an empty database in {first:.2f} s, {first_cpu:.1f} CPU s "
+                f"(load {load_average()})")
+            time.sleep(0.5)
+            idle = mock.memory()
+            points = latency_by_point(wrk, mock, workdir, args.point_duration)
+            loaded = loaded_list(wrk, mock, workdir, args)
+            procs.stop(mock.process)
+            time.sleep(0.5)
+            mock, second = start_mock(procs, pg_flags(args, url), workdir, name="mock pg",
+                                      timeout=900, postgres=pg)
+            second_cpu = cpu_seconds(mock.process.pid)
+            log(f"    ready again from the database in {second:.2f} s, {second_cpu:.1f} CPU s "
+                f"(load {load_average()})")
+            rows.append(scale_row("postgresql", count,
+                                  {"ready_first_s": first, "ready_first_cpu_s": first_cpu,
+                                   "ready_second_s": second, "ready_second_cpu_s": second_cpu},
+                                  mock, points, loaded, idle))
+            procs.stop(mock.process)
+
+
+# -- replicas --------------------------------------------------------------------------------
+
+
+def replicas(args: argparse.Namespace, procs: Processes, wrk: str, workdir: Path,
+             ctx: Context, report: dict[str, Any]) -> None:
+    """One replica on PostgreSQL, directly and behind HAProxy; then a second one, both
+    behind HAProxy, and the first alone while the other follows its writes.
+
+    Both replicas run on this machine, so the second adds processes but no core: what it
+    buys in throughput cannot show here, what it costs can (memory, connections, CPU time per
+    request for the mock, PostgreSQL and HAProxy). bench/README.md reasons from these costs
+    to a second machine.
+    """
+    load = Load(args.connections, args.threads, args.duration)
+    scenarios = [s for s in args.replica_scenarios if s in SCENARIOS]
+    with maybe_postgres(procs) as pg:
+        assert pg is not None
+        url = pg.create_database()
+        first, _ = start_mock(procs, pg_flags(args, url), workdir, name="1 replica",
+                              postgres=pg)
+        balanced = start_balancer(procs, "1 replica, HAProxy", [first], workdir, pg)
+        facts = {"1 replica": {"memory": first.memory(), "connections": pg.connections(url)}}
+        rows = take_turns(wrk, [first, balanced], scenarios, ctx, load, workdir, args.rounds)
+        second, _ = start_mock(procs, pg_flags(args, url), workdir, name="replica 2",
+                               postgres=pg)
+        both = start_balancer(procs, "2 replicas, HAProxy", [first, second], workdir, pg)
+        beside = replace(first, name="1 of 2 replicas",
+                         components={**first.components, "other replica": (second.process.pid,)})
+        facts["2 replicas"] = {"memory": [first.memory(), second.memory()],
+                               "connections": pg.connections(url)}
+        rows |= take_turns(wrk, [both, beside], scenarios, ctx, load, workdir, args.rounds)
+    report["replicas"] = {
+        "rows": [asdict(aggregate(runs)) for runs in rows.values()],
+        "rounds": {f"{name} {scenario}": [asdict(r) for r in runs]
+                   for (name, scenario), runs in rows.items()},
+        **facts,
+    }
+
+
+# -- contracts run ---------------------------------------------------------------------------
+
+#: The admin key of a default ``mock-server serve`` (docs/controls.md).
+ADMIN_KEY = "admin-dev-key"
+#: Issue 13's speed targets for the default run: local, and with 20 ms added to every answer.
+CONTRACTS_RUNS = (("local", 0, 30.0), ("20 ms latency", 20, 90.0))
+
+
+def contracts_command(args: argparse.Namespace, base: str, out_json: Path) -> list[str]:
+    """The default ``contracts run`` a user types (no token: the kit takes two users from the
+    mock's admin API; no ``--time-budget``), seeded; ``--quick`` lowers ``--max-examples``."""
+    cli = ROOT / ".venv" / "bin" / "contracts"
+    program = [str(cli)] if cli.exists() else [sys.executable, "-m", "contracts"]
+    command = [*program, "run", "--url", base, "--api-key", API_KEY, "--generation-seed", "42",
+               "--report-json", str(out_json), "--no-progress"]
+    if args.contracts_max_examples:
+        command += ["--max-examples", str(args.contracts_max_examples)]
+    return command
+
+
+def result_line(output: str) -> str | None:
+    """The kit's last ``RESULT:`` line (it prints one first and one last)."""
+    lines = [line.strip() for line in output.splitlines() if line.startswith("RESULT:")]
+    return lines[-1] if lines else None
+
+
+def add_latency(base: str, latency_ms: int) -> None:
+    answer = requests.post(f"{base}/__admin/faults", headers={"X-Admin-Key": ADMIN_KEY},
+                           json={"kind": "latency", "latency_ms": latency_ms}, timeout=10)
+    if answer.status_code != 201:
+        raise RuntimeError(f"POST /__admin/faults answered {answer.status_code}: {answer.text}")
+
+
+def fault_hits(base: str) -> int:
+    answer = requests.get(f"{base}/__admin/faults", headers={"X-Admin-Key": ADMIN_KEY},
+                          timeout=10)
+    answer.raise_for_status()
+    return sum(rule["hits"] for rule in answer.json()["faults"])
+
+
+def contracts_run(args: argparse.Namespace, procs: Processes, workdir: Path, name: str,
+                  latency_ms: int, target_s: float) -> dict[str, Any]:
+    """One default run against a fresh default mock (so both runs meet the same data)."""
+    mock, _ = start_mock(procs, args.mock_args, workdir)
+    try:
+        if latency_ms:
+            add_latency(mock.base, latency_ms)
+        out_json = workdir / f"contracts-{latency_ms}.json"
+        command = contracts_command(args, mock.base, out_json)
+        load_before = load_average()
+        started = time.monotonic()
+        try:
+            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
+                                  timeout=args.contracts_timeout)
+            code, output = done.returncode, done.stdout + done.stderr
+        except subprocess.TimeoutExpired as exc:
+            code = None
+            output = (exc.stdout or b"").decode() + (exc.stderr or b"").decode()
+        elapsed = time.monotonic() - started
+        data = json.loads(out_json.read_text()) if out_json.exists() else {}
+        operations = [op for op in data.get("coverage", {}).get("operations", [])
+                      if op.get("selected")]
+        run = {
+            "run": name, "latency_ms": latency_ms, "seconds": round(elapsed, 1),
+            "requests": data.get("requests"),
+            "rps": round(data["requests"] / elapsed, 1) if data.get("requests") else None,
+            "kit_rps": data.get("requests_per_second"), "exit_code": code,
+            "result": result_line(output) or ("timed out" if code is None else None),
+            "operations_reached": sum(1 for op in operations if op.get("requests")),
+            "operations": len(operations), "not_checked": len(data.get("not_checked", [])),
+            "target_s": target_s, "load_average": load_before,
+            "max_examples": args.contracts_max_examples or "default",
+            "command": " ".join(command[1:]).replace(mock.base, "URL"),
+        }
+        if latency_ms:
+            run["fault_hits"] = fault_hits(mock.base)
+        if code not in (0, 1, 3):  # a crash or a timeout: keep what it printed last
+            run["output_tail"] = output[-600:]
+        return run
+    finally:
+        procs.stop(mock.process)
+
+
+def contracts_speed(args: argparse.Namespace, procs: Processes, wrk: str, workdir: Path,
                     ctx: Context, report: dict[str, Any]) -> None:
-    throughput(args, procs, wrk, workdir, ctx, report)
+    """Issue 13's speed figures: the default ``contracts run`` against the local default mock,
+    and against the same mock with 20 ms added to every answer (its own latency fault), the
+    way a partner's CI would run it; seconds, requests, requests/s and the verdict."""
+    runs = []
+    for name, latency_ms, target_s in CONTRACTS_RUNS:
+        runs.append(contracts_run(args, procs, workdir, name, latency_ms, target_s))
+        log(f"  contracts run, {name}: {runs[-1]['seconds']} s, {runs[-1]['requests']} "
+            f"requests, {runs[-1]['rps']}/s, {runs[-1]['result']} (exit {runs[-1]['exit_code']})")
+    report["contracts"] = {"runs": runs}
 
 
-def startup_part(args: argparse.Namespace, procs: Processes, wrk: str, workdir: Path,
-                 ctx: Context, report: dict[str, Any]) -> None:
-    startup(args, procs, workdir, report)
-
-
-def scale_part(args: argparse.Namespace, procs: Processes, wrk: str, workdir: Path,
-               ctx: Context, report: dict[str, Any]) -> None:
-    scale(args, procs, wrk, workdir, report)
-
-
-def contracts_part(args: argparse.Namespace, procs: Processes, wrk: str, workdir: Path,
-                   ctx: Context, report: dict[str, Any]) -> None:
-    contracts_rate(args, procs, workdir, report)
-
-
-def print_tables(report: dict[str, Any]) -> None:
-    rows = [Result(**r) for r in report.get("throughput", [])]
-    if rows:
-        print("\n| target | scenario | req/s | p50 ms | p99 ms | requests | errors |")
-        print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-        for r in rows:
-            print(f"| {r.target} | {r.scenario} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} |"
-                  f" {r.requests:,} | {r.errors:,} |")
-        by = {(r.target, r.scenario): r for r in rows}
-        if any(r.target.startswith("prism") for r in rows):
-            print("\n| scenario | mock/prism req/s | mock/prism -d req/s | mock p99 / prism p99 |")
-            print("| --- | ---: | ---: | ---: |")
-            for scenario in SCENARIOS:
-                mock = by.get(("mock", scenario))
-                static = by.get(("prism", scenario))
-                dynamic = by.get(("prism -d", scenario))
-                if not mock:
-                    continue
-
-                def ratio(a: float, b: float | None) -> str:
-                    return f"{a / b:.2f}" if b else "-"
-
-                print(f"| {scenario} | {ratio(mock.rps, static and static.rps)} | "
-                      f"{ratio(mock.rps, dynamic and dynamic.rps)} | "
-                      f"{ratio(mock.p99_ms, static and static.p99_ms)} |")
-    print()
-    for key in ("mock_start_to_first_200_s", "prism_start_to_first_200_s",
-                "mock_memory_idle", "mock_memory_after_load", "prism_memory_idle",
-                "prism_memory_after_load"):
-        if key in report:
-            print(f"{key}: {report[key]}")
-    if report.get("startup"):
-        print("\n| mode | flags | start to first 200 s (median) | runs | RSS MB | PSS MB |")
-        print("| --- | --- | ---: | --- | ---: | ---: |")
-        for mode, row in report["startup"].items():
-            print(f"| {mode} | {row['flags']} | {row['start_to_first_200_s']} | {row['all_s']} | "
-                  f"{row['memory_idle'].get('rss_mb')} | {row['memory_idle'].get('pss_mb')} |")
-    if report.get("scale"):
-        print("\n| events | ready s | list p50 ms | list p99 ms | req/s (1 conn) | req/s (loaded) |"
-              " RSS MB | PSS MB |")
-        print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-        for row in report["scale"]:
-            print(f"| {row['events']:,} | {row['ready_s']} | {row['p50_ms']} | {row['p99_ms']} | "
-                  f"{row['rps_1_connection']:,.0f} | {row['rps_loaded']:,.0f} | "
-                  f"{row['memory_after']['rss_mb']} | {row['memory_after']['pss_mb']} |")
-    if "contracts" in report:
-        print(f"\ncontracts run: {report['contracts']}")
+# -- the run ---------------------------------------------------------------------------------
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    def listed(value: str) -> list[str]:
+        return [item for item in value.split(",") if item]
+
+    def counts(value: str) -> list[int]:
+        return [int(item) for item in listed(value)]
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help="1 s per scenario, scale 10,000 only, no contracts run (smoke test)")
+                        help="1 s per measurement, 10,000 events only, one start, contracts runs "
+                             "with --max-examples 2 (the smoke test's mode)")
     parser.add_argument("--no-prism", action="store_true", help="load the mock only")
-    parser.add_argument("--no-startup", action="store_true", help="skip the start-up timing")
-    parser.add_argument("--no-throughput", action="store_true", help="skip the scenario table")
-    parser.add_argument("--no-scale", action="store_true", help="skip the 10k/100k/1M part")
-    parser.add_argument("--no-contracts", action="store_true", help="skip `contracts run`")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per scenario")
-    parser.add_argument("--scale-duration", type=float, default=10.0)
+    parser.add_argument("--no-postgres", action="store_true",
+                        help="leave PostgreSQL mode out (throughput and scale)")
+    for part in PARTS:
+        parser.add_argument(f"--no-{part}", action="store_true", help=f"skip the {part} part")
+    parser.add_argument("--only", choices=PARTS, action="append",
+                        help="run only these parts (repeatable)")
+    parser.add_argument("--duration", type=float, default=10.0,
+                        help="seconds per scenario (throughput, replicas)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="turns of every scenario on every target; medians are shown")
-    parser.add_argument("--scenarios", type=lambda v: v.split(","), default=list(SCENARIOS),
+    parser.add_argument("--scenarios", type=listed, default=list(SCENARIOS),
                         help=f"comma-separated subset of {','.join(SCENARIOS)}")
+    parser.add_argument("--replica-scenarios", type=listed, default=["get", "create"])
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--scales", type=lambda v: [int(x) for x in v.split(",")],
-                        default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--contracts-budget", type=float, default=30.0)
-    parser.add_argument("--mock-args", type=lambda v: v.split(),
-                        default=["--workers", "2", "--quiet"],
-                        help="`mock-server serve` flags (default: '--workers 2 --quiet', the "
-                             "mode for load tests; '' for the plain default)")
-    parser.add_argument("--only", choices=("startup", "throughput", "scale", "contracts"),
-                        action="append",
-                        help="run only these parts (repeatable)")
+    parser.add_argument("--startup-runs", type=int, default=5)
+    parser.add_argument("--scales", type=counts, default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--pg-scales", type=counts, default=[1_000_000],
+                        help="the scales also measured in PostgreSQL mode")
+    parser.add_argument("--point-duration", type=float, default=5.0,
+                        help="seconds of one-connection load per point (scale)")
+    parser.add_argument("--scale-duration", type=float, default=10.0,
+                        help="seconds of the ten points over --connections (scale)")
+    parser.add_argument("--contracts-timeout", type=float, default=600.0,
+                        help="seconds a contracts run may take before it is stopped")
+    parser.add_argument("--contracts-max-examples", type=int, default=None,
+                        help="--max-examples for the contracts runs (default: the kit's own)")
+    parser.add_argument("--mock-args", type=lambda v: v.split(), default=[],
+                        help="`mock-server serve` flags besides --port (default: none, the "
+                             "default a user gets)")
     parser.add_argument("--json", type=Path, default=BENCH / "results.json")
+    parser.add_argument("--update", action="store_true",
+                        help="keep the --json file's other parts: re-measure only these "
+                             "(each part's date is in part_dates)")
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds = 1
-        args.duration = args.scale_duration = 1.0
-        args.scales = [10_000]
-        args.no_contracts = True
+        args.duration = args.scale_duration = args.point_duration = 1.0
+        args.scales = args.pg_scales = [10_000]
+        args.contracts_max_examples = args.contracts_max_examples or 2
+        args.contracts_timeout = min(args.contracts_timeout, 180.0)
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    only = set(args.only or ("startup", "throughput", "scale", "contracts"))
+    only = set(args.only or PARTS)
     wrk = ensure_wrk()
-    report: dict[str, Any] = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    report: dict[str, Any] = {}
+    if args.update and args.json.exists():  # re-measure some parts, keep the others' figures
+        report = json.loads(args.json.read_text())
+        report.pop("failures", None)
+    report.update({
+        "date": report.get("date") or now(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} "
                    f"{platform.release()}, Python {platform.python_version()}",
         "load_average_at_start": load_average(),
-        "settings": {"duration_s": args.duration, "connections": args.connections,
-                     "threads": args.threads, "mock_args": args.mock_args},
-    }
+        "settings": {"duration_s": args.duration, "rounds": args.rounds,
+                     "connections": args.connections, "threads": args.threads,
+                     "mock_args": args.mock_args, "point_duration_s": args.point_duration,
+                     "quick": args.quick,
+                     "contracts_max_examples": args.contracts_max_examples or "default"},
+    })
     ctx = Context(token=make_token(), users=fixture_users(), create_body=create_body(),
                   upload_body=upload_body())
     procs = Processes()
+    parts: dict[str, Part] = {"startup": startup, "throughput": throughput, "scale": scale,
+                              "replicas": replicas, "contracts": contracts_speed}
+    commit = measured_commit()
+    report["commit"] = commit
+    cpu_start = children_cpu_seconds()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         workdir = Path(tmp)
-        parts = [("startup", startup_part), ("throughput", throughput_part),
-                 ("scale", scale_part), ("contracts", contracts_part)]
         try:
-            for name, part in parts:
-                if name not in only or getattr(args, f"no_{name}", False):
+            for name, part in parts.items():
+                if name not in only or getattr(args, f"no_{name}"):
                     continue
+                log(f"bench: {name} (load {load_average()})")
+                report.setdefault("part_dates", {})[name] = now()
+                report.setdefault("part_commits", {})[name] = commit
+                started = time.monotonic()
                 try:
                     part(args, procs, wrk, workdir, ctx, report)
                 except Exception as exc:  # keep what the other parts measured
                     report.setdefault("failures", {})[name] = f"{type(exc).__name__}: {exc}"
-                    print(f"bench: {name} failed: {exc}", file=sys.stderr)
+                    log(f"bench: {name} failed: {type(exc).__name__}: {exc}")
                 finally:
                     procs.stop_all()
+                report.setdefault("part_seconds", {})[name] = round(time.monotonic() - started)
                 args.json.write_text(json.dumps(report, indent=2) + "\n")
         finally:
             procs.stop_all()
     report["load_average_at_end"] = load_average()
+    report["wrk_cpu_s"] = round(children_cpu_seconds() - cpu_start, 1)
+    report["targets"] = verdicts(report)
     print_tables(report)
     args.json.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nresults written to {args.json}")

@@ -3,9 +3,9 @@
 Both run `contracts run` as a user does (the CLI, no token given: the mock's admin API
 provides two users) against a real `mock-server serve` process, once local and once 20 ms
 away (the mock's own latency fault, `POST /__admin/faults`), and must end with `RESULT: OK`
-having exercised everything. How long they take is measured by `bench/contracts_run.py`
-(issue 13's 30 s and 90 s), not asserted here: a loaded CI machine must not fail a test
-for being slow.
+having exercised everything. How long they take is measured by the benchmark's `contracts`
+part (`bench/run.py --only contracts`, issue 13's 30 s and 90 s), not asserted here: a
+loaded CI machine must not fail a test for being slow.
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ from contracts.strategies import (
 )
 
 SPEC = Spec.load()
-FAST = settings(max_examples=60, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow])
+#: The example count is the hypothesis profile's (tests/conftest.py), like every property test.
+FAST = settings(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _validator(name: str) -> OAS30Validator:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from mock_server.domain.geo import HALF_CIRCUMFERENCE_KM, GeoIndex, haversine_km
@@ -134,7 +134,6 @@ points = st.tuples(latitudes, longitudes)
 radii = st.one_of(st.floats(0, 500), st.floats(0, 21_000), st.sampled_from([0.0, 100.0]))
 
 
-@settings(max_examples=50, deadline=None)
 @given(
     spots=st.lists(points, min_size=0, max_size=60),
     center=points,
@@ -157,7 +156,6 @@ def test_query_equals_brute_force(
         assert set(found) == expected
 
 
-@settings(max_examples=50, deadline=None)
 @given(center=points, offsets=st.lists(st.tuples(st.floats(-3, 3), st.floats(-3, 3)), max_size=80))
 def test_query_equals_brute_force_for_clusters(
     center: tuple[float, float], offsets: list[tuple[float, float]]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from mock_server.domain.errors import RuleViolation
@@ -43,7 +43,6 @@ def test_invalid_page_or_size_is_a_rule_violation(page: int, per_page: int) -> N
         paginate([1], page, per_page)
 
 
-@settings(max_examples=50, deadline=None)
 @given(total=st.integers(0, 300), per_page=st.integers(1, 100))
 def test_pages_partition_the_result_with_consistent_meta(total: int, per_page: int) -> None:
     items = list(range(total))

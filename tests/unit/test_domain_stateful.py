@@ -194,5 +194,5 @@ class EventLifecycle(RuleBasedStateMachine):
             assert event.publish_date is None or event.publish_date <= NOW
 
 
-EventLifecycle.TestCase.settings = settings(max_examples=50, stateful_step_count=40, deadline=None)
+EventLifecycle.TestCase.settings = settings(stateful_step_count=40)
 TestEventLifecycle = EventLifecycle.TestCase

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from mock_server.domain.clock import VirtualClock
@@ -159,7 +159,6 @@ def test_the_keys_match_the_documented_example() -> None:
     assert [k for k in example["example"] if not k.startswith("@")] == EXAMPLE_KEYS
 
 
-@settings(max_examples=20, deadline=None)
 @given(
     seed=st.integers(min_value=0, max_value=2**32),
     latitude=st.floats(min_value=-70, max_value=70),

@@ -6,7 +6,7 @@ import io
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -84,7 +84,6 @@ def test_every_fixture_activity_has_a_small_valid_map() -> None:
         assert len(data) < 20 * 1024
 
 
-@settings(max_examples=25, deadline=None)
 @given(
     points=st.lists(
         st.tuples(st.floats(min_value=-85, max_value=85), st.floats(min_value=-180, max_value=180)),

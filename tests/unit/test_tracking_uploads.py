@@ -6,7 +6,7 @@ import io
 import time
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -307,7 +307,6 @@ def test_read_limited_refuses_nonsense_arguments() -> None:
         read_limited(io.BytesIO(b""), 1, chunk_size=0)
 
 
-@settings(max_examples=50, deadline=None)
 @given(
     data=st.binary(max_size=300),
     limit=st.integers(min_value=0, max_value=300),
@@ -324,7 +323,6 @@ def test_read_limited_is_exactly_a_bounded_read(data: bytes, limit: int, chunk_s
 # --- properties ----------------------------------------------------------------------------
 
 
-@settings(max_examples=50, deadline=None)
 @given(data=st.binary(min_size=1, max_size=64), extension=st.sampled_from(["jpg", "jpeg"]))
 def test_a_jpeg_is_accepted_exactly_when_it_starts_with_the_magic_bytes(
     data: bytes, extension: str
@@ -335,7 +333,6 @@ def test_a_jpeg_is_accepted_exactly_when_it_starts_with_the_magic_bytes(
         assert rejection(f"p.{extension}", data).status == 422
 
 
-@settings(max_examples=50, deadline=None)
 @given(extension=st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=6))
 def test_every_extension_outside_the_list_answers_422(extension: str) -> None:
     if extension.lower() in ACCEPTED_EXTENSIONS:
@@ -343,7 +340,6 @@ def test_every_extension_outside_the_list_answers_422(extension: str) -> None:
     assert rejection(f"file.{extension}", b"\xff\xd8\xff").status == 422
 
 
-@settings(max_examples=50, deadline=None)
 @given(
     extension=st.sampled_from(ACCEPTED_EXTENSIONS).flatmap(
         lambda ext: st.tuples(*(st.sampled_from([c.lower(), c.upper()]) for c in ext)).map("".join)

@@ -11,26 +11,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Literal
+from typing import Any, Final
 
-from mock_server.domain.activities.models import Child, copy_json
+from mock_server.domain.activities.models import LEVELS, Child, copy_json
 from mock_server.domain.errors import FieldErrors, RuleViolation
 from mock_server.domain.times import parse_datetime
 
-UserType = Literal["FED", "DKTCONNECT"]
-EventStatus = Literal["PUBLISHED", "PENDING", "CANCELED"]
-
-FED: Final = "FED"
-DKTCONNECT: Final = "DKTCONNECT"
-USER_TYPES: Final[tuple[str, ...]] = (FED, DKTCONNECT)
-
-PUBLISHED: Final = "PUBLISHED"
-PENDING: Final = "PENDING"
-CANCELED: Final = "CANCELED"
-EVENT_STATUSES: Final[tuple[str, ...]] = (PUBLISHED, PENDING, CANCELED)
-
-#: The documents' levels referential: 5 BEGINNER, 10 GOOD, 20 EXPERT.
-LEVELS: Final[dict[int, str]] = {5: "BEGINNER", 10: "GOOD", 20: "EXPERT"}
 
 class FieldInvalid(ValueError):
     """Raised by a field reader; the message is what the client sees for that field."""
