@@ -207,7 +207,8 @@ def _serve(args: argparse.Namespace) -> int:
     services.before_fork()  # every worker opens its own connections and threads
     app.extensions[CONTROLS].journal.store.before_fork()
     try:
-        bridge = RsgiBridge(app, body_limit=body_limit, catch_up=SharedCatchUp(services).wait)
+        bridge = RsgiBridge(app, body_limit=body_limit, catch_up=SharedCatchUp(services).wait,
+                            group=services.replica.group)
         serve_workers(bridge, host=args.host, port=args.port,
                       workers=args.workers,
                       on_ready=lambda: print("mock-server: ready", flush=True))

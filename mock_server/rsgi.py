@@ -32,6 +32,8 @@ from mock_server.api.shaping import error_body
 from mock_server.api.wsgi_input import collect
 from mock_server.controls.faults import ConnectionDropped
 from mock_server.controls.journal import ENV_DEFERRED_LATENCY
+from mock_server.errors import ApiError
+from mock_server.state.group_commit import DEFERRED, GroupCommit
 
 log = logging.getLogger("mock_server.server")
 WsgiApp = Callable[..., Iterable[bytes]]
@@ -48,6 +50,8 @@ _BASE_ENVIRON: dict[str, Any] = {
     ENV_DEFERRED_LATENCY: 0.0,
 }
 _NO_BODY = io.BytesIO(b"")
+#: Requests that may write: they join this process's open batch (``state.group_commit``).
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def _split_address(address: str) -> tuple[str, str]:
@@ -117,13 +121,16 @@ def drop_connection(client: str) -> bool:
 class RsgiBridge:
     """An RSGI app serving a WSGI app; ``body_limit`` caps what is read of each request;
     ``catch_up`` (``api.freshness.SharedCatchUp.wait``) brings the state up to date without
-    blocking the worker, shared by the requests that arrived together."""
+    blocking the worker, shared by the requests that arrived together; ``group`` (PostgreSQL)
+    lets the writes that arrive together share one commit, each answer held until it."""
 
     def __init__(self, app: WsgiApp, *, body_limit: Callable[[str, str], int],
-                 catch_up: Callable[[], Awaitable[bool]] | None = None) -> None:
+                 catch_up: Callable[[], Awaitable[bool]] | None = None,
+                 group: GroupCommit | None = None) -> None:
         self.app = app
         self.body_limit = body_limit
         self.catch_up = catch_up
+        self.group = group
 
     async def __call__(self, scope: Any, protocol: Any) -> None:
         if scope.proto != "http":
@@ -144,7 +151,11 @@ class RsgiBridge:
                 chunks.append(chunk)
             body = b"".join(chunks)
         environ = environ_for(scope, body)
-        if self.catch_up is not None and await self.catch_up():
+        group = self.group
+        member = group is not None and scope.method in WRITE_METHODS and await group.admit()
+        if member:  # the batch holds the write lock and caught up under it: current
+            environ[ENV_CAUGHT_UP] = True
+        elif self.catch_up is not None and await self.catch_up():
             environ[ENV_CAUGHT_UP] = True
         answer: list[Any] = []
 
@@ -153,18 +164,47 @@ class RsgiBridge:
             answer[:] = [int(status[:3]), response_headers]
             return _no_write
 
+        deferred = DEFERRED.set(group is not None)
         try:
             data = collect(self.app(environ, start_response))
         except ConnectionDropped:
+            data = None
+        finally:
+            DEFERRED.reset(deferred)
+            if member:
+                group.leave()  # type: ignore[union-attr]
+        failure = await self._settle()
+        if data is None:  # a drop fault: nothing is sent, whatever the commit did
             await self._wait(environ)
             if not drop_connection(scope.client):
                 log.warning("drop fault: no socket for client %s", scope.client)
             protocol.response_empty(200, [])
             return
+        if failure is not None:
+            return self._unavailable(protocol, failure)
         await self._wait(environ)
         status, response_headers = answer
         protocol.response_bytes(status, [(k, v) for k, v in response_headers
                                          if k.lower() != "content-length"], data)
+
+    async def _settle(self) -> ApiError | None:
+        """Hold the answer until the changes it may have seen are committed; the failure
+        if they could not be (``state.group_commit``)."""
+        if self.group is None:
+            return None
+        try:
+            pending = self.group.pending()
+            if pending is not None:
+                await asyncio.wrap_future(pending)
+        except ApiError as exc:
+            return exc
+        return None
+
+    @staticmethod
+    def _unavailable(protocol: Any, failure: ApiError) -> None:
+        data = orjson.dumps(error_body(failure.status, failure.message, failure.errors))
+        protocol.response_bytes(failure.status, [("content-type", "application/json"),
+                                                 ("cache-control", "no-store")], data)
 
     @staticmethod
     async def _wait(environ: dict[str, Any]) -> None:

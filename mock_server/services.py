@@ -153,10 +153,14 @@ class Services:
     def before_fork(self) -> None:
         """No thread running and no connection open: forked workers start their own."""
         self.replica.stop_following()
+        if self.replica.group is not None:
+            self.replica.group.close()
         self.engine.before_fork()
 
     def close(self) -> None:
         self.replica.stop_following()  # no follower left to use the engine being closed
+        if self.replica.group is not None:
+            self.replica.group.close()
         self.engine.close()
         self.on_close()
 

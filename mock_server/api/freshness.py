@@ -103,40 +103,36 @@ class SharedCatchUp:
         if not self.remote:
             return False  # FreshState checks inline: a few microseconds
         loop = asyncio.get_running_loop()
-        if self._running is None:
-            self._running = self._start(loop)
-            waiting = self._running
-        else:
-            if self._next is None:
-                self._next = loop.create_future()
-            waiting = self._next
+        if self._next is None:
+            self._next = loop.create_future()
+            if self._running is None:  # after the requests already woken: they join it too
+                loop.call_soon(self._launch, loop)
+        waiting = self._next
         try:
             await asyncio.shield(waiting)
         except Exception:  # noqa: BLE001 - the request's own catch-up reports it properly
             return False
         return True
 
-    def _start(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future[None]:
+    def _launch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start the check every waiting request joined (it begins after they arrived)."""
+        queued, self._next = self._next, None
+        if queued is None or self._running is not None:
+            self._next = self._next or queued
+            return
         if self._pool is None or self._pid != os.getpid():
             self._pool = concurrent.futures.ThreadPoolExecutor(1, "state-catch-up")
             self._pid = os.getpid()
-        running = loop.run_in_executor(self._pool, self.services.sync)
-        running.add_done_callback(lambda done: self._finished(loop))
-        return running
+        running = self._running = loop.run_in_executor(self._pool, self.services.sync)
 
-    def _finished(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._running = None
-        queued, self._next = self._next, None
-        if queued is None:
-            return
-        self._running = self._start(loop)
+        def finished(done: asyncio.Future[None]) -> None:
+            self._running = None
+            if not queued.done():
+                if done.exception() is not None:
+                    queued.set_exception(done.exception())  # type: ignore[arg-type]
+                else:
+                    queued.set_result(None)
+            if self._next is not None:  # requests that arrived meanwhile: the next check
+                self._launch(loop)
 
-        def settle(done: asyncio.Future[None]) -> None:
-            if queued.done():
-                return
-            if done.exception() is not None:
-                queued.set_exception(done.exception())  # type: ignore[arg-type]
-            else:
-                queued.set_result(None)
-
-        self._running.add_done_callback(settle)
+        running.add_done_callback(finished)

@@ -75,6 +75,15 @@ class JournalDialect(Protocol):
 
     def rollback(self, connection: Any) -> None: ...
 
+    def insert_exchanges(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
+        """Add a flush's exchanges (``EXCHANGE_COLUMNS``, in order)."""
+        ...
+
+
+#: The columns a flush writes, in the order ``insert_exchanges`` receives them.
+EXCHANGE_COLUMNS = ("started", "method", "path", "status", "operation_id", "unmatched",
+                    "faulted", "violating", "doc", "request_body", "response_body")
+
 
 class SqliteJournalDialect:
     placeholder = "?"
@@ -113,6 +122,10 @@ class SqliteJournalDialect:
 
     def rollback(self, connection: Any) -> None:
         connection.execute("ROLLBACK")
+
+    def insert_exchanges(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
+        cursor.executemany(f"INSERT INTO exchanges ({', '.join(EXCHANGE_COLUMNS)}) VALUES "
+                           f"({', '.join('?' for _ in EXCHANGE_COLUMNS)})", rows)
 
 
 class SqlJournal:
@@ -207,10 +220,7 @@ class SqlJournal:
             self.dialect.begin(connection)
             try:
                 if batch:
-                    cursor.executemany(self._sql(
-                        "INSERT INTO exchanges (started, method, path, status, operation_id, "
-                        "unmatched, faulted, violating, doc, request_body, response_body) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"), [
+                    self.dialect.insert_exchanges(cursor, [
                         (r.started, r.method, r.path, r.status, r.operation_id, r.unmatched,
                          r.faulted, r.violating, r.doc, r.request_body, r.response_body)
                         for r in batch])

@@ -24,12 +24,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from mock_server.state.engine import StateUnavailable
+from mock_server.state.engine import Row, StateUnavailable
+from mock_server.state.journal_sql import EXCHANGE_COLUMNS
 from mock_server.state.sql import SqlEngine
 
 #: Advisory lock keys: the writers' lock, and the schema migration's.
 WRITE_LOCK = 0x6D6F636B  # "mock"
 SCHEMA_LOCK = 0x6D6F6373  # "mocs"
+#: The types of ``EXCHANGE_COLUMNS`` (a binary COPY names them).
+EXCHANGE_TYPES = ("float8", "text", "text", "int4", "text", "bool", "bool", "bool", "bytea",
+                  "bytea", "bytea")
 #: Bounds on every statement, so a database that stops answering cannot hang a request.
 STATEMENT_TIMEOUT_MS = 30_000
 LOCK_TIMEOUT_MS = 15_000
@@ -53,6 +57,10 @@ class PostgresEngine(SqlEngine):
     placeholder = "%s"
     blob_type = "BYTEA"
     connection_errors = (psycopg.OperationalError, psycopg.InterfaceError)
+    #: The replica writes through batches on a connection of their own (``state.group_commit``).
+    batches = True
+    #: What fails a batch: any error of the driver (a lost link, a conflict, a timeout).
+    errors: tuple[type[BaseException], ...] = (psycopg.Error,)
 
     def __init__(self, url: str) -> None:
         super().__init__()
@@ -94,6 +102,40 @@ class PostgresEngine(SqlEngine):
     def unlock(self, connection: Any, committed: bool) -> None:
         if not committed:
             connection.execute("ROLLBACK")  # the advisory lock goes with the transaction
+
+    # -- group commit: one round trip to open a batch, one to send it and commit ------------
+
+    def open_batch(self, connection: Any, seq: int) -> list[Row]:
+        """BEGIN, the write lock, and the log after ``seq``, pipelined (one round trip)."""
+        with connection.pipeline():
+            connection.execute("BEGIN")
+            connection.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            cursor = connection.execute(
+                "SELECT seq, kind, body FROM changes WHERE seq > %s ORDER BY seq", (seq,))
+        return [Row(int(s), k, bytes(b)) for s, k, b in cursor.fetchall()]
+
+    def send_batch(self, connection: Any, statements: list[tuple[str, Any]], *,
+                   commit: bool) -> None:
+        """The batch's queued statements, and its COMMIT, pipelined (one round trip)."""
+        with connection.pipeline():
+            for statement, args in statements:
+                connection.execute(statement, args)
+            if commit:
+                connection.execute("COMMIT")
+
+    def counter_take(self, key: str, limit: int | None) -> bool:
+        """One atomic upsert, without the write lock: a fault rule is checked while this
+        process's batch may hold that lock on its own connection."""
+        if limit is not None and limit <= 0:
+            return False
+        statement = ("INSERT INTO counters (key, value) VALUES (?, 1) ON CONFLICT (key) "
+                     "DO UPDATE SET value = counters.value + 1")
+        args: tuple[Any, ...] = (key,)
+        if limit is not None:
+            statement += " WHERE counters.value < ?"
+            args = (key, limit)
+        with self._cursor() as cursor:
+            return self.run(cursor, statement + " RETURNING value", args).fetchone() is not None
 
 
 class PostgresJournalDialect:
@@ -138,3 +180,14 @@ class PostgresJournalDialect:
 
     def rollback(self, connection: Any) -> None:
         connection.execute("ROLLBACK")
+
+    def insert_exchanges(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
+        """One binary COPY for a flush's exchanges (hundreds under load), not an INSERT
+        each: the server's work for the journal competes with the workers for the same
+        cores. Binary, since bodies in text COPY travel hex-escaped (measured here: the
+        public list at ~2.4-2.5k/s with text, ~3.0-3.3k/s binary, ~2.5-2.8k/s INSERTs)."""
+        columns = ", ".join(EXCHANGE_COLUMNS)
+        with cursor.copy(f"COPY exchanges ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(EXCHANGE_TYPES)
+            for row in rows:
+                copy.write_row(row)

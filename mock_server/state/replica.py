@@ -25,12 +25,13 @@ import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
 
 import orjson
 
 from mock_server.state.engine import BASE_KINDS, Engine, Row, WriteTxn
+from mock_server.state.group_commit import DEFERRED, BatchTxn, GroupCommit
 
 log = logging.getLogger("mock_server.state")
 T = TypeVar("T")
@@ -48,6 +49,7 @@ class Change(NamedTuple):
 class _Scope:
     txn: WriteTxn
     committed: bool = False
+    thread: int = field(default_factory=threading.get_ident)
 
 
 class LogGap(RuntimeError):
@@ -65,6 +67,10 @@ class Replica:
         self._scope: _Scope | None = None
         self._follower_pid: int | None = None
         self._follower: threading.Thread | None = None
+        #: Memory may hold changes the log does not (a group commit failed): rebuild first.
+        self.poisoned = False
+        #: Engines that batch writes (PostgreSQL: ``state.group_commit``).
+        self.group = GroupCommit(self, engine) if getattr(engine, "batches", False) else None
 
     def register(self, appliers: dict[str, Applier]) -> None:
         overlap = set(appliers) & set(self._appliers)
@@ -77,10 +83,31 @@ class Replica:
     def sync(self) -> None:
         """Apply every change committed so far (raises ``StateUnavailable``)."""
         self._start_following()
+        if self.poisoned:
+            self.rebuild()
+            return
         if not self.engine.changed_since(self.seq):
             return
+        rows = self.engine.read_after(self.seq)  # outside the lock: checks may overlap
         with self.lock:
-            self._apply(self.engine.read_after(self.seq))
+            self._apply(rows)  # what another check applied meanwhile is skipped
+
+    def rebuild(self) -> None:
+        """Replay the whole log (it starts with a base change) over memory that may hold
+        changes the log does not: after a failed group commit (raises ``StateUnavailable``)."""
+        with self.lock:
+            if self.poisoned:
+                self.absorb(self.engine.read_after(0), rebuild=True)
+
+    def absorb(self, rows: list[Row], *, rebuild: bool = False) -> None:
+        """Apply ``rows`` (the caller holds ``lock``); ``rebuild``: they are the whole log."""
+        if rebuild:
+            if rows and rows[0].kind not in BASE_KINDS:
+                raise LogGap(f"the log starts at change {rows[0].seq}, no base change")
+            self.seq = 0
+        self._apply(rows)
+        if rebuild:
+            self.poisoned = False
 
     def _apply(self, rows: list[Row]) -> None:
         for row in rows:
@@ -93,9 +120,15 @@ class Replica:
 
     def catch_up_if_idle(self) -> None:
         """Apply what others committed, unless a request of this process holds the lock."""
-        if self.engine.changed_since(self.seq) and self.lock.acquire(blocking=False):
+        if not self.engine.changed_since(self.seq):
+            return
+        rows = [] if self.poisoned else self.engine.read_after(self.seq)  # outside the lock:
+        if self.lock.acquire(blocking=False):  # a request's catch-up never waits on this read
             try:
-                self._apply(self.engine.read_after(self.seq))
+                if self.poisoned:
+                    self.rebuild()
+                else:
+                    self._apply(rows)
             finally:
                 self.lock.release()
 
@@ -104,6 +137,14 @@ class Replica:
     @contextmanager
     def writing(self) -> Iterator[_Scope]:
         """The fleet-wide write lock, caught up (re-entrant: a nested call joins the outer)."""
+        if self.group is not None:
+            scope = self._scope
+            if scope is not None and scope.thread == threading.get_ident():
+                yield scope
+                return
+            with self.group.scope() as scope:
+                yield scope
+            return
         with self.lock:
             if self._scope is not None:
                 yield self._scope
@@ -127,11 +168,23 @@ class Replica:
             if scope.committed:
                 raise RuntimeError("one commit per transaction: the write lock is released")
             seq = self.seq
-            for change in changes:
-                seq += 1
-                scope.txn.append(Row(seq, change.kind, orjson.dumps(change.body)))
-            if before_commit is not None:
-                before_commit(scope.txn)
+            mark = scope.txn.mark() if isinstance(scope.txn, BatchTxn) else (0, 0)
+            try:
+                for change in changes:
+                    seq += 1
+                    scope.txn.append(Row(seq, change.kind, orjson.dumps(change.body)))
+                if before_commit is not None:
+                    before_commit(scope.txn)
+            except BaseException as exc:
+                if isinstance(scope.txn, BatchTxn) and not scope.txn.undo_to(mark):
+                    assert self.group is not None
+                    self.group.abandon(exc)  # some of it was sent: the batch cannot commit
+                raise
+            if (self.group is not None and DEFERRED.get()
+                    and not any(change.kind in BASE_KINDS for change in changes)):
+                # a base change commits at once and is applied after: building a million
+                # fixture events takes seconds, which must not be spent holding the lock
+                return self._commit_deferred(scope, seq, changes, apply_local, mark)
             scope.txn.commit()
             scope.committed = True
             result: T | None = None
@@ -142,6 +195,27 @@ class Replica:
                     self._appliers[change.kind](change.body)
             self.seq = seq
             return result
+
+    def _commit_deferred(self, scope: _Scope, seq: int, changes: list[Change],
+                         apply_local: Callable[[], T] | None,
+                         mark: tuple[int, int]) -> T | None:
+        """Group commit: apply now, commit with the batch; the server holds the answer
+        until then (``state.group_commit``)."""
+        assert self.group is not None and isinstance(scope.txn, BatchTxn)
+        scope.committed = True
+        try:
+            if apply_local is not None:
+                result = apply_local()
+            else:
+                result = None
+                for change in changes:
+                    self._appliers[change.kind](change.body)
+        except BaseException as exc:  # a plan that fails when applied: memory half changed
+            self.group.abandon(exc, poison=True)
+            raise
+        self.seq = seq
+        self.group.applied(scope.txn)
+        return result
 
     def ensure_base(self, base: Change) -> bool:
         """Write ``base`` as the log's first change if the log is empty; whether it did.

@@ -36,6 +36,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 
 
+def close_quietly(connection: Any) -> None:
+    """Close a connection that may already be broken (closing it is a courtesy)."""
+    if connection is not None:
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001 - broken already
+            pass
+
+
 class SqlTxn:
     """A write transaction: the dialect has taken the lock and begun it."""
 
@@ -129,11 +138,10 @@ class SqlEngine(ABC):
     def lost(self, exc: BaseException) -> StateUnavailable:
         """The connection failed: drop it (the next use reconnects) and say why."""
         connection, self._connection = self._connection, None
-        if connection is not None:
-            try:
-                connection.close()
-            except Exception:  # already broken: closing is a courtesy
-                pass
+        close_quietly(connection)
+        return self.lost_reason(exc)
+
+    def lost_reason(self, exc: BaseException) -> StateUnavailable:
         reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "lost"
         return StateUnavailable(f"{self.kind}: {reason}")
 
