@@ -118,7 +118,7 @@ class SharedCatchUp:
         """Start the check every waiting request joined (it begins after they arrived)."""
         queued, self._next = self._next, None
         if queued is None or self._running is not None:
-            self._next = self._next or queued
+            self._next = queued  # still waiting: ``finished`` launches it
             return
         if self._pool is None or self._pid != os.getpid():
             self._pool = concurrent.futures.ThreadPoolExecutor(1, "state-catch-up")

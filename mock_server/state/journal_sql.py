@@ -28,6 +28,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
 from mock_server.state.journal import JournalRecord
+from mock_server.state.sql import close_quietly
 
 log = logging.getLogger("mock_server.journal")
 #: Seconds between a process's flushes of its buffer (and heartbeats).
@@ -183,11 +184,7 @@ class SqlJournal:
 
     def before_fork(self) -> None:
         connection, self._connection = self._connection, None
-        if connection is not None:
-            try:
-                connection.close()
-            except self.dialect.errors:
-                pass
+        close_quietly(connection, self.dialect.errors)
 
     # -- writing ---------------------------------------------------------------------------
 

@@ -36,12 +36,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 
 
-def close_quietly(connection: Any) -> None:
-    """Close a connection that may already be broken (closing it is a courtesy)."""
+def close_quietly(connection: Any,
+                  errors: tuple[type[BaseException], ...] = (Exception,)) -> None:
+    """Close a connection that may already be broken (closing it is a courtesy): ``errors``
+    from the close are swallowed, anything else propagates."""
     if connection is not None:
         try:
             connection.close()
-        except Exception:  # noqa: BLE001 - broken already
+        except errors:
             pass
 
 
@@ -278,8 +280,5 @@ class SqlEngine(ABC):
         follower catching up) would pull it out from under that thread's statement."""
         with self._connection_lock:
             connection, self._connection = self._connection, None
-            if connection is not None and self._pid == os.getpid():
-                try:
-                    connection.close()
-                except self.connection_errors:
-                    pass
+            if self._pid == os.getpid():
+                close_quietly(connection, self.connection_errors)
