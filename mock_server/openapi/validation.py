@@ -283,10 +283,10 @@ class OperationValidator:
             else:
                 values[parameter.location][parameter.name] = value
         for name in request.query_names():
-            if name in self._single_query_names and len(request.query_values(name)) > 1:
+            given = len(request.query_values(name))
+            if given > 1 and name in self._single_query_names:
                 errors.setdefault(name, []).append(
-                    f"The {name} query parameter takes one value; it was given "
-                    f"{len(request.query_values(name))} times."
+                    f"The {name} query parameter takes one value; it was given {given} times."
                 )
             if name not in self._query_names:
                 known = ", ".join(sorted(self._query_names)) or "none"

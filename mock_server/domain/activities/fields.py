@@ -43,20 +43,19 @@ def is_blank(text: str) -> bool:
     return _NON_BLANK.search(text) is None
 
 
-def read_text(field: str, value: Any) -> str:
-    """A non-empty string (the real API's ``required|string``)."""
-    if not isinstance(value, str):
-        raise FieldInvalid(f"The {_label(field)} must be a string.")
-    if is_blank(value):
-        raise FieldInvalid(f"The {_label(field)} field is required.")
-    return value
-
-
 def read_optional_text(field: str, value: Any) -> str:
     """Any string, empty allowed (free texts such as ``owner_message``)."""
     if not isinstance(value, str):
         raise FieldInvalid(f"The {_label(field)} must be a string.")
     return value
+
+
+def read_text(field: str, value: Any) -> str:
+    """A non-empty string (the real API's ``required|string``)."""
+    text = read_optional_text(field, value)
+    if is_blank(text):
+        raise FieldInvalid(f"The {_label(field)} field is required.")
+    return text
 
 
 def read_int(field: str, value: Any, minimum: int | None = None) -> int:

@@ -18,6 +18,11 @@ Environ = dict[str, Any]
 WSGIApp = Callable[[Environ, Callable[..., Any]], Iterable[bytes]]
 
 
+#: What a rewrite meets on a body or answer it cannot read (not JSON, not an object, a field
+#: missing or of another type): the message goes on unchanged.
+_UNREADABLE = (ValueError, TypeError, KeyError, AttributeError)
+
+
 class Breaker:
     """Buffers a response so a subclass can rewrite the request and the JSON it answers."""
 
@@ -47,7 +52,7 @@ class Breaker:
             try:
                 body = self.rewrite_json_body(environ, json.loads(raw)) if raw else None
                 raw = json.dumps(body).encode() if body is not None else raw
-            except (ValueError, TypeError, KeyError, AttributeError):
+            except _UNREADABLE:
                 # A body the breaker's rewrite cannot read (not an object, a field missing or
                 # of another type) goes on unchanged: the mock refuses it as it would, so the
                 # breaker breaks only its own rule and never crashes with a 500 of its own.
@@ -60,7 +65,7 @@ class Breaker:
             try:
                 status, payload = self.rewrite_response(environ, status, json.loads(content))
                 content = json.dumps(payload).encode()
-            except (ValueError, TypeError, KeyError, AttributeError):
+            except _UNREADABLE:
                 pass  # an answer the rewrite cannot read goes out as the mock gave it
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
         headers.append(("Content-Length", str(len(content))))
