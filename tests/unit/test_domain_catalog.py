@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mock_server.domain.activities.catalog import EventCatalog, is_listed
+from mock_server.domain.activities.catalog import SCAN_LIMIT, EventCatalog, is_listed
 from mock_server.domain.activities.events import EventQuery, event_order
 from mock_server.domain.activities.models import CANCELED, PUBLISHED, Event
 from mock_server.domain.geo import haversine_km
@@ -25,10 +25,15 @@ def brute_force(events: list[Event], query: EventQuery, now=NOW) -> list[int]:  
                                  key=event_order)]
 
 
-def catalog_of(events: list[Event]) -> EventCatalog:
-    catalog = EventCatalog()
+def catalog_of(events: list[Event], scan_limit: int = SCAN_LIMIT) -> EventCatalog:
+    catalog = EventCatalog(scan_limit=scan_limit)
     catalog.build(events)
     return catalog
+
+
+#: Both ways a query reads the sorted rows: planned cell by cell (what a big catalog does) and
+#: scanned whole (a small one, the default data's); each must give the brute-force answer.
+BOTH_PLANS = pytest.mark.parametrize("scan_limit", [0, SCAN_LIMIT], ids=["cells", "scan"])
 
 
 queries = st.builds(
@@ -46,10 +51,12 @@ queries = st.builds(
 )
 
 
+@BOTH_PLANS
 @given(query=queries, page=st.integers(1, 4), per_page=st.sampled_from([1, 7, 25, 100]))
-def test_pages_and_totals_equal_brute_force(query: EventQuery, page: int, per_page: int) -> None:
+def test_pages_and_totals_equal_brute_force(query: EventQuery, page: int, per_page: int,
+                                            scan_limit: int) -> None:
     events = list(FIXTURES.events)
-    catalog = catalog_of(events)
+    catalog = catalog_of(events, scan_limit)
     expected = brute_force(events, query)
     total, ids = catalog.select(query, NOW, (page - 1) * per_page, per_page)
     assert total == len(expected)
@@ -57,11 +64,13 @@ def test_pages_and_totals_equal_brute_force(query: EventQuery, page: int, per_pa
     assert catalog.select(query, NOW)[1] == expected
 
 
+@BOTH_PLANS
 @given(query=queries, changes=st.lists(st.tuples(st.integers(1, 3_000), st.integers(0, 3)),
                                        max_size=40))
-def test_writes_are_seen_like_a_rebuild(query: EventQuery, changes: list[tuple[int, int]]) -> None:
+def test_writes_are_seen_like_a_rebuild(query: EventQuery, changes: list[tuple[int, int]],
+                                        scan_limit: int) -> None:
     events = {e.id: e for e in FIXTURES.events}
-    catalog = catalog_of(list(events.values()))
+    catalog = catalog_of(list(events.values()), scan_limit)
     next_id = max(events) + 1
     for event_id, kind in changes:
         event = events[event_id]
@@ -88,14 +97,15 @@ def test_writes_are_seen_like_a_rebuild(query: EventQuery, changes: list[tuple[i
                                   st.booleans()), min_size=1, max_size=60),
        pages=st.lists(st.tuples(st.integers(0, 300), st.integers(1, 40)), min_size=1,
                       max_size=4))
+@BOTH_PLANS
 def test_a_merge_keeps_list_order(changes: list[tuple[int, int, int, bool, bool]],
-                                  pages: list[tuple[int, int]]) -> None:
+                                  pages: list[tuple[int, int]], scan_limit: int) -> None:
     """Merging places the delta's rows among the ranked ones. Start dates are taken from
     other events, so ties broken by id cross the two (old ids re-dated, new ids), or a minute
     off one, a start the ranked rows do not have."""
     events = {e.id: replace(e, status=PUBLISHED, publish_date=None)
               for e in FIXTURES.events[:400]}
-    catalog = catalog_of(list(events.values()))
+    catalog = catalog_of(list(events.values()), scan_limit)
     next_id = 401
     query = EventQuery(latitude=50.6292, longitude=3.0573, distance=20_000)
     for event_id, donor, minutes, new, merge in changes:
@@ -117,9 +127,10 @@ def test_a_merge_keeps_list_order(changes: list[tuple[int, int, int, bool, bool]
             len(expected), expected[offset: offset + limit])
 
 
-def test_merging_the_delta_keeps_the_answer() -> None:
+@BOTH_PLANS
+def test_merging_the_delta_keeps_the_answer(scan_limit: int) -> None:
     events = {e.id: e for e in FIXTURES.events[:200]}
-    catalog = catalog_of(list(events.values()))
+    catalog = catalog_of(list(events.values()), scan_limit)
     query = EventQuery(latitude=50.6292, longitude=3.0573, distance=300)
     for step in range(6_000):  # more than the delta holds before a merge
         event = replace(FIXTURES.events[step % 200], id=1_000 + step, status=PUBLISHED,
@@ -130,9 +141,10 @@ def test_merging_the_delta_keeps_the_answer() -> None:
     assert catalog.select(query, NOW)[1] == brute_force(list(events.values()), query)
 
 
-def test_scheduled_publication_follows_now() -> None:
+@BOTH_PLANS
+def test_scheduled_publication_follows_now(scan_limit: int) -> None:
     event = replace(FIXTURES.events[0], publish_date=NOW + timedelta(days=1), status=PUBLISHED)
-    catalog = catalog_of([event])
+    catalog = catalog_of([event], scan_limit)
     query = EventQuery(latitude=event.latitude, longitude=event.longitude, distance=1)
     assert catalog.select(query, NOW) == (0, [])
     assert catalog.select(query, NOW + timedelta(days=1)) == (1, [event.id])
@@ -162,10 +174,11 @@ def test_the_reference_states_each_rule() -> None:
     assert not is_listed(event, EventQuery(**here, levels=(20,)), NOW)
 
 
-def test_huge_integers_from_a_direct_caller_do_not_break_it() -> None:
+@BOTH_PLANS
+def test_huge_integers_from_a_direct_caller_do_not_break_it(scan_limit: int) -> None:
     event = replace(FIXTURES.events[0], status=PUBLISHED, publish_date=None,
                     sport_id=2**70, age_max=2**70)
-    catalog = catalog_of([event])
+    catalog = catalog_of([event], scan_limit)
     here = {"latitude": event.latitude, "longitude": event.longitude, "distance": 1}
     catalog.select(EventQuery(**here, sport=2**70), NOW)  # no OverflowError
     assert catalog.select(EventQuery(**here, sport=-(2**70)), NOW)[0] == 0
@@ -200,6 +213,7 @@ def events_at(points: list[tuple[float, float]]) -> list[Event]:
     ]
 
 
+@BOTH_PLANS
 @given(centre=centres, near=offsets, far=spread, radius=st.one_of(
     st.sampled_from([1.0, 30.0, 100.0, 250.0, 800.0, 3_000.0, 12_000.0, 19_999.0]),
     st.floats(0.5, 20_000)), tie=st.booleans(),
@@ -207,7 +221,7 @@ def events_at(points: list[tuple[float, float]]) -> list[Event]:
 def test_any_circle_equals_brute_force(centre: tuple[float, float],
                                        near: list[tuple[float, float]],
                                        far: list[tuple[float, float]], radius: float,
-                                       tie: bool, cell: float) -> None:
+                                       tie: bool, cell: float, scan_limit: int) -> None:
     """Dense clusters make whole cells fall inside the circle; ``tie`` puts a point exactly on
     it (the radius is that point's distance), which the list includes (``<=``)."""
     lat, lon = centre
@@ -216,7 +230,7 @@ def test_any_circle_equals_brute_force(centre: tuple[float, float],
     if tie:
         radius = haversine_km(lat, lon, *points[0])
     events = events_at(points)
-    catalog = EventCatalog(cell)
+    catalog = EventCatalog(cell, scan_limit)
     catalog.build(events)
     query = EventQuery(latitude=lat, longitude=lon, distance=radius)
     expected = brute_force(events, query)
@@ -266,7 +280,7 @@ def test_a_circle_around_a_pole_takes_its_cap_whole(lat: float) -> None:
     # A point in every cell of the last two bands: the cap's cells are inside, the rest of
     # the bands (every longitude, as the box covers the pole) on the edge, none in both.
     points = [(math.copysign(88.05 + (i % 19) / 10, lat), -179.5 + i % 360) for i in range(720)]
-    catalog = EventCatalog(1.0)
+    catalog = EventCatalog(1.0, scan_limit=0)
     catalog.build(events_at(points))
     inside, _edge = catalog._base_runs(lat, 0.0, 400)
     assert sum(b - a for a, b in inside) > 0
