@@ -287,3 +287,20 @@ def test_a_circle_around_a_pole_takes_its_cap_whole(lat: float) -> None:
     query = EventQuery(latitude=lat, longitude=0.0, distance=400)
     expected = brute_force(events_at(points), query)
     assert catalog.select(query, NOW) == (len(expected), expected)
+
+
+def test_a_far_crowd_leaves_a_small_circle_scanned() -> None:
+    """The default data plus tens of thousands of events on the other side of the world (what
+    a load test's creates leave): the circle's latitudes still hold few rows, so the query
+    scans them instead of planning cells, and answers what the planned query answers."""
+    near = list(FIXTURES.events[:300])
+    far = [replace(TEMPLATE, id=10_000 + i, latitude=-44.0 + (i % 100) / 100,
+                   longitude=-121.0 + (i // 100) / 100) for i in range(25_000)]
+    scanned, planned = catalog_of(near + far), catalog_of(near + far, scan_limit=0)
+    query = EventQuery(latitude=50.6292, longitude=3.0573, distance=100)
+    start, stop = scanned._band_rows(query.latitude, query.distance)
+    assert stop - start < 300 < SCAN_LIMIT < len(scanned)
+    expected = brute_force(near + far, query)
+    assert expected
+    assert scanned.select(query, NOW, 0, 25) == planned.select(query, NOW, 0, 25) == (
+        len(expected), expected[:25])

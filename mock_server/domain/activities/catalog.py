@@ -20,6 +20,10 @@ columns, so one query is a few dozen vectorised operations over the candidates o
   already public (one column, ``public_from``: the moment an event becomes listed, the largest
   integer for one that is not PUBLISHED, so one comparison decides), the time span and age range
   overlapping the asked windows, any of the asked levels, the sport;
+* a query whose circle's latitudes hold few rows (``SCAN_LIMIT``: the default data, or a few
+  thousand events near the point among a million elsewhere) takes those rows, one run, and
+  tests each of them like the edge rows below, skipping the plan, whose fixed cost (~100 us
+  of small NumPy calls) is ten times such a scan's;
 * every row carries its *rank* in list order (start date, then id) among the sorted rows, so the
   page is the ``offset + limit`` smallest ranks of the matches (one ``np.partition`` of 32-bit
   integers), ordered, and their rows come back through the inverse permutation. The count of
@@ -79,9 +83,9 @@ _COSINE_MARGIN = 1e-6
 # it are checked by their corners: keeps rounding on the safe side (about 1 cm).
 _WIDTH_SHRINK_DEG = 1e-7
 _MIN_DELTA_CAPACITY = 1024
-# Sorted rows up to this many are scanned whole rather than planned cell by cell: a plan costs
-# ~100-150 us of fixed NumPy calls whatever the size, a scan 10-15 us at the default 300 events
-# and ~80 us at 20,000 in the densest 100 km (Paris); above, the plan wins (bench/README.md).
+# A query whose circle's latitudes hold up to this many sorted rows scans them all rather than
+# planning cell by cell: a plan costs ~100-150 us of fixed NumPy calls whatever the size, a
+# scan ~13 us for the default 300 events and ~80 us for 20,000; above, the plan wins.
 SCAN_LIMIT = 20_000
 
 Int64Array = npt.NDArray[np.int64]
@@ -364,20 +368,6 @@ def _near_circle(columns: _Columns, rows: Int64Array, query: ListCriteria) -> In
     return rows[inside]
 
 
-def _scan(columns: _Columns, query: ListCriteria, now_us: int) -> Int64Array:
-    """Every matching row of ``columns``, looked at one by one: no grid, no planning.
-
-    First the rows in the circle's latitude band (one pass), so thousands of events
-    elsewhere cost a comparison each, not a dozen.
-    """
-    band = math.degrees(query.distance / EARTH_RADIUS_KM) + _BOX_SLACK_DEG
-    rows = np.flatnonzero(np.abs(columns["lat"] - query.latitude) <= band)
-    rows = rows[_keep(columns, rows, query, now_us)]
-    if len(rows) and query.distance < HALF_CIRCUMFERENCE_KM:
-        rows = _within(columns, rows, query)
-    return rows
-
-
 class EventCatalog:
     """Columns of every event's listed fields, for counted, ordered pages of the public list."""
 
@@ -618,6 +608,17 @@ class EventCatalog:
                 add(edge, row, last + 1, x1)
         return self._rows_of(_merge_adjacent(inside)), self._rows_of(_merge_adjacent(edge))
 
+    def _band_rows(self, lat: float, radius_km: float) -> tuple[int, int]:
+        """[start, stop) of the sorted rows in the latitudes of the circle's box: one run, as
+        rows are sorted by cell and a cell's key starts with its latitude band."""
+        if radius_km >= HALF_CIRCUMFERENCE_KM:
+            return 0, self._base.size
+        lat_lo, lat_hi, _ = bounding_box(lat, radius_km)
+        keys = np.array([self._cell_y(max(lat_lo, -90.0)) * self._n_lon,
+                         (self._cell_y(min(lat_hi, 90.0)) + 1) * self._n_lon], np.int32)
+        start, stop = np.searchsorted(self._base["key"], keys, "left").tolist()
+        return start, stop
+
     def _rows_of(self, keys: Runs) -> Runs:
         """Row runs [start, stop) of inclusive key ranges (empty ones left out)."""
         if not keys:
@@ -632,8 +633,12 @@ class EventCatalog:
         """Ranks of every matching row of the sorted part, in no particular order."""
         base = self._base
         rank = self._rank
-        if base.size <= self.scan_limit:
-            return rank[_scan(base, query, now_us)]
+        start, stop = self._band_rows(query.latitude, query.distance)
+        if stop - start <= self.scan_limit:
+            rows = np.flatnonzero(_keep(base, slice(start, stop), query, now_us)) + start
+            if len(rows) and query.distance < HALF_CIRCUMFERENCE_KM:
+                rows = _within(base, rows, query)
+            return rank[rows]
         inside, edge = self._base_runs(query.latitude, query.longitude, query.distance)
         found = [rank[a:b][_keep(base, slice(a, b), query, now_us)] for a, b in inside]
         if edge:
@@ -647,8 +652,15 @@ class EventCatalog:
 
     def _delta_matches(self, query: ListCriteria, now_us: int) -> tuple[Int64Array, Int64Array]:
         """(start, id) of the matching rows of the delta."""
-        rows = _scan(self._delta, query, now_us)
-        return self._delta["start"][rows], self._delta["id"][rows]
+        delta = self._delta
+        # First the rows in the circle's latitude band (one pass), so thousands of new events
+        # elsewhere cost a comparison each, not a dozen.
+        band = math.degrees(query.distance / EARTH_RADIUS_KM) + _BOX_SLACK_DEG
+        rows = np.flatnonzero(np.abs(delta["lat"] - query.latitude) <= band)
+        rows = rows[_keep(delta, rows, query, now_us)]
+        if len(rows) and query.distance < HALF_CIRCUMFERENCE_KM:
+            rows = _within(delta, rows, query)
+        return delta["start"][rows], delta["id"][rows]
 
     def select(self, query: ListCriteria, now: datetime, offset: int = 0,
                limit: int | None = None) -> tuple[int, list[int]]:
