@@ -140,16 +140,19 @@ class RsgiBridge:
         if "content-length" in headers or "transfer-encoding" in headers:
             limit = self.body_limit(scope.method, scope.path)
             declared = headers.get("content-length")
-            if declared is not None and declared.isdigit() and int(declared) > limit:
-                return self._too_large(protocol, limit)
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in protocol:
-                size += len(chunk)
-                if size > limit:
+            if declared is not None and declared.isdigit():
+                if int(declared) > limit:
                     return self._too_large(protocol, limit)
-                chunks.append(chunk)
-            body = b"".join(chunks)
+                body = await protocol()  # the declared length, within the limit: in one go
+            else:  # chunked: the limit is checked as it streams
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in protocol:
+                    size += len(chunk)
+                    if size > limit:
+                        return self._too_large(protocol, limit)
+                    chunks.append(chunk)
+                body = b"".join(chunks)
         environ = environ_for(scope, body)
         group = self.group
         member = group is not None and scope.method in WRITE_METHODS and await group.admit()

@@ -20,7 +20,7 @@ from werkzeug.sansio.utils import get_host
 from werkzeug.wsgi import get_content_length, get_input_stream
 
 from mock_server.api.multipart import FormLimits, read_form
-from mock_server.api.wsgi_input import read_up_to
+from mock_server.api.wsgi_input import content_length, read_up_to
 from mock_server.errors import ApiError
 from mock_server.openapi.matching import OperationMatch, request_path
 from mock_server.openapi.validation import RequestView
@@ -132,6 +132,12 @@ def read_body(environ: dict[str, Any], max_length: int | None) -> bytes:
     if environ.get("CONTENT_LENGTH") in (None, "", "0") and not environ.get(
             "HTTP_TRANSFER_ENCODING"):
         return b""  # no body (RFC 9112 6.3), without building werkzeug's stream for nothing
+    length = content_length(environ)
+    if length is not None and not environ.get("HTTP_TRANSFER_ENCODING"):
+        # What werkzeug's LimitedStream would give, read straight (a third of its cost).
+        if max_length is not None and length > max_length:
+            raise BodyTooLarge()
+        return read_up_to(environ["wsgi.input"], length)
     try:
         stream = get_input_stream(environ, max_content_length=max_length)
     except RequestEntityTooLarge:

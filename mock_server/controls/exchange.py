@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
 import orjson
@@ -87,8 +86,18 @@ class Exchange:
         """(name, masked value) of each request header, in the order the client sent them."""
         if self.header_pairs is not None:
             return self.header_pairs
-        return [(name, mask_header(name, value)) for name, value in
-                ((_header_name(key), value) for key, value in _header_items(self.request_headers))]
+        pairs = []
+        for key, value in self.request_headers.items():
+            known = _HEADERS.get(key)
+            if known is None:
+                known = _header_of(key)
+                if len(_HEADERS) < _HEADERS_KEPT:
+                    _HEADERS[key] = known
+            if known is not _NOT_A_HEADER and isinstance(value, str) and (
+                    value or not known.body_header):
+                pairs.append((known.name, mask_header(known.name, value) if known.secret
+                              else value))
+        return pairs
 
     def near_miss(self, matcher: OperationMatcher | None) -> NearMiss | None:
         if self._near_miss is None and self.unmatched and matcher is not None:
@@ -198,14 +207,30 @@ def decode(record: JournalRecord) -> Exchange:
     return exchange
 
 
-def _header_items(environ: Mapping[str, Any]) -> list[tuple[str, str]]:
-    return [(key, value) for key, value in environ.items()
-            if isinstance(value, str) and (key.startswith("HTTP_") or (
-                key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value))]
+class _Header(NamedTuple):
+    """What an environ key says of a request header: its name, whether its value is masked,
+    whether it is one of the two CGI body headers (left out when empty)."""
+
+    name: str
+    secret: bool
+    body_header: bool
 
 
-def _header_name(key: str) -> str:
-    return (key[5:] if key[:5] == "HTTP_" else key).replace("_", "-").title()
+_NOT_A_HEADER = _Header("", False, False)
+#: environ key -> header, worked out once per key: the journal names every request's headers,
+#: and the same two dozen keys come back each time. Bounded, since clients choose the keys.
+_HEADERS: dict[str, _Header] = {}
+_HEADERS_KEPT = 4096
+
+
+def _header_of(key: str) -> _Header:
+    body_header = key in ("CONTENT_TYPE", "CONTENT_LENGTH")
+    if not (key.startswith("HTTP_") or body_header):
+        return _NOT_A_HEADER
+    name = (key[5:] if key[:5] == "HTTP_" else key).replace("_", "-").title()
+    lowered = name.lower()
+    return _Header(name, lowered in SECRET_HEADERS or lowered in SECRET_RESPONSE_HEADERS,
+                   body_header)
 
 
 def access_line(exchange: Exchange) -> str:

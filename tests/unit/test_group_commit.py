@@ -46,6 +46,9 @@ class Protocol:
         self.status = 0
         self.data = b""
 
+    async def __call__(self) -> bytes:  # the whole body at once (a Content-Length was sent)
+        return self.body
+
     def __aiter__(self) -> Any:
         return self._chunks()
 
