@@ -31,8 +31,9 @@ def catalog_of(events: list[Event], scan_limit: int = SCAN_LIMIT) -> EventCatalo
     return catalog
 
 
-#: Both ways a query reads the sorted rows: planned cell by cell (what a big catalog does) and
-#: scanned whole (a small one, the default data's); each must give the brute-force answer.
+#: Both ways a query reads the sorted rows: planned cell by cell (a dense place among many
+#: events) and the rows of its circle's latitudes scanned one by one (the default data, or a
+#: few events near it); each must give the brute-force answer.
 BOTH_PLANS = pytest.mark.parametrize("scan_limit", [0, SCAN_LIMIT], ids=["cells", "scan"])
 
 
