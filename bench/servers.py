@@ -322,48 +322,17 @@ def postgres_server(*, durable: bool = True) -> Iterator[Postgres]:
         server.close()
 
 
-#: HAProxy in front of replicas: round-robin, health-checked on /__health. Unlike the
-#: scale-out tests' balancer (tests/integration/fleet.py, ``option http-server-close``, one
-#: server connection per request, which a correctness test does not mind), connections to
-#: the replicas are kept alive and reused, as a production balancer would.
-HAPROXY_CONFIG = """\
-global
-    maxconn 2048
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 60s
-    timeout server 60s
-    timeout check 5s
-    option http-keep-alive
-    http-reuse always
-frontend mock
-    bind 127.0.0.1:{port}
-    default_backend replicas
-backend replicas
-    balance roundrobin
-    option httpchk GET /__health
-    http-check expect status 200
-{servers}
-"""
-
-
 def start_balancer(procs: Processes, name: str, replicas: Sequence[Target], logs: Path,
                    postgres: Postgres | None = None) -> Target:
     """HAProxy round-robin over ``replicas``; returned when a request through it has reached
     every one of them."""
-    if shutil.which("haproxy") is None:
-        raise RuntimeError("HAProxy is not installed: apt-get install -y haproxy "
-                           "(scripts/install-system-packages.sh)")
+    sys.path.insert(0, str(ROOT / "tests"))
+    from haproxy_config import write_config  # the scale-out tests' balancer, kept alive
+
     port = free_port()
-    servers = "\n".join(
-        f"    server r{i} {replica.base.removeprefix('http://')} check inter 500ms fall 3 rise 1"
-        for i, replica in enumerate(replicas, 1))
-    config = logs / f"haproxy-{port}.cfg"
-    config.write_text(HAPROXY_CONFIG.format(port=port, servers=servers))
-    check = subprocess.run(["haproxy", "-c", "-f", str(config)], capture_output=True, text=True)
-    if check.returncode != 0:
-        raise RuntimeError(f"bad HAProxy config: {check.stderr}")
+    config = write_config(logs / f"haproxy-{port}.cfg", port,
+                          [replica.base.removeprefix("http://") for replica in replicas],
+                          keep_alive=True, maxconn=2048)
     process = procs.start(["haproxy", "-db", "-f", str(config)], log=logs / f"haproxy-{port}.log")
     components = {"mock": tuple(r.process.pid for r in replicas), "haproxy": (process.pid,)}
     if postgres is not None:

@@ -17,25 +17,7 @@ from typing import Any
 
 import requests
 
-HAPROXY_CONFIG = """\
-global
-    maxconn 512
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 60s
-    timeout server 60s
-    timeout check 5s
-    option http-server-close
-frontend mock
-    bind 127.0.0.1:{port}
-    default_backend replicas
-backend replicas
-    balance roundrobin
-    option httpchk GET /__health
-    http-check expect status 200
-{servers}
-"""
+from tests.haproxy_config import write_config
 
 
 @dataclass
@@ -57,16 +39,9 @@ class Balancer:
 def start_balancer(ports: Sequence[int], port: int) -> Balancer:
     """HAProxy round-robin over ``ports``, health-checked on /__health; ready when every
     replica is up in its eyes (a request through it reaches each one)."""
-    if shutil.which("haproxy") is None:
-        raise RuntimeError("HAProxy is not installed: ./scripts/test installs Debian's haproxy")
     folder = Path(tempfile.mkdtemp(prefix="mock-haproxy-"))
-    servers = "\n".join(f"    server r{i} 127.0.0.1:{p} check inter 500ms fall 3 rise 1"
-                        for i, p in enumerate(ports, 1))
-    config = folder / "haproxy.cfg"
-    config.write_text(HAPROXY_CONFIG.format(port=port, servers=servers))
-    check = subprocess.run(["haproxy", "-c", "-f", str(config)], capture_output=True, text=True)
-    if check.returncode != 0:
-        raise RuntimeError(f"bad HAProxy config: {check.stderr}")
+    config = write_config(folder / "haproxy.cfg", port, [f"127.0.0.1:{p}" for p in ports],
+                          keep_alive=False, maxconn=512)
     process = subprocess.Popen(["haproxy", "-db", "-f", str(config)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
