@@ -355,6 +355,13 @@ def _within(columns: _Columns, rows: Int64Array, query: ListCriteria) -> Int64Ar
     return np.concatenate([sure, _near_circle(columns, rows[unsure], query)])
 
 
+def _in_circle(columns: _Columns, rows: Int64Array, query: ListCriteria) -> Int64Array:
+    """Those of ``rows`` within the circle; all of them when it covers the whole globe."""
+    if len(rows) and query.distance < HALF_CIRCUMFERENCE_KM:
+        return _within(columns, rows, query)
+    return rows
+
+
 def _near_circle(columns: _Columns, rows: Int64Array, query: ListCriteria) -> Int64Array:
     """The rows within ``query.distance`` km by the haversine formula (ties: haversine_km's)."""
     lats = columns.arrays["lat"][rows]
@@ -557,7 +564,10 @@ class EventCatalog:
 
     def _base_runs(self, lat: float, lon: float, radius_km: float) -> tuple[Runs, Runs]:
         """(runs inside the circle, runs on its edge): [start, stop) rows of the sorted part
-        whose cells are certainly inside the circle, and those of the other cells of its box."""
+        whose cells are certainly inside the circle, and those of the other cells of its box.
+
+        Worth planning only when the box's latitudes hold many rows (``_base_ranks`` scans
+        them otherwise, an empty band included)."""
         size = self._base.size
         if size == 0:
             return [], []
@@ -573,8 +583,6 @@ class EventCatalog:
             x0 = int(math.floor((lon - half_width + 180.0) / self.cell_degrees))
             x1 = int(math.floor((lon + half_width + 180.0) / self.cell_degrees))
             full = x1 - x0 + 1 >= n_lon
-        if not self._rows_of([(y0 * n_lon, y1 * n_lon + n_lon - 1)]):
-            return [], []  # nothing in the box's latitudes (the sea, a desert)
         ys = np.arange(y0, y1 + 1, dtype=np.int64)
         firsts, lasts = self._inside_spans(lat, lon, radius_km, ys)
         inside: Runs = []
@@ -636,9 +644,7 @@ class EventCatalog:
         start, stop = self._band_rows(query.latitude, query.distance)
         if stop - start <= self.scan_limit:
             rows = np.flatnonzero(_keep(base, slice(start, stop), query, now_us)) + start
-            if len(rows) and query.distance < HALF_CIRCUMFERENCE_KM:
-                rows = _within(base, rows, query)
-            return rank[rows]
+            return rank[_in_circle(base, rows, query)]
         inside, edge = self._base_runs(query.latitude, query.longitude, query.distance)
         found = [rank[a:b][_keep(base, slice(a, b), query, now_us)] for a, b in inside]
         if edge:
@@ -657,9 +663,7 @@ class EventCatalog:
         # elsewhere cost a comparison each, not a dozen.
         band = math.degrees(query.distance / EARTH_RADIUS_KM) + _BOX_SLACK_DEG
         rows = np.flatnonzero(np.abs(delta["lat"] - query.latitude) <= band)
-        rows = rows[_keep(delta, rows, query, now_us)]
-        if len(rows) and query.distance < HALF_CIRCUMFERENCE_KM:
-            rows = _within(delta, rows, query)
+        rows = _in_circle(delta, rows[_keep(delta, rows, query, now_us)], query)
         return delta["start"][rows], delta["id"][rows]
 
     def select(self, query: ListCriteria, now: datetime, offset: int = 0,
