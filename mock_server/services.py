@@ -61,6 +61,11 @@ class Services:
         """Apply what any process committed; at the start of every request."""
         self.replica.sync()
 
+    async def sync_async(self) -> None:
+        """``sync`` without blocking the event loop on the engine (the server's shared
+        catch-up, ``api.freshness.SharedCatchUp``)."""
+        await self.replica.sync_async()
+
     # -- whole-state lifecycle (base changes) ----------------------------------------------
 
     def reset(self) -> None:

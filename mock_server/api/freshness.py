@@ -22,7 +22,6 @@ exactly one round trip, as before.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import os
 import socket
 from collections.abc import Callable, Iterable
@@ -84,9 +83,10 @@ class FreshState:
 class SharedCatchUp:
     """One catch-up with the log for every request that arrived before it began (see above).
 
-    The check runs on a thread of its own (a blocking database call, which releases the GIL),
-    while the worker's event loop goes on serving requests already caught up. Engines whose
-    check costs nothing (memory, SQLite's mapped counter) are checked inline.
+    The check is a task on the worker's event loop (``Services.sync_async``): while it awaits
+    the database, the loop goes on serving requests already caught up. (It ran on a thread
+    until the bench showed the hop and the GIL hand-overs costing more than the query.)
+    Engines whose check costs nothing (memory, SQLite's mapped counter) are checked inline.
     """
 
     def __init__(self, services: Services) -> None:
@@ -94,8 +94,6 @@ class SharedCatchUp:
         self.remote = services.engine.kind == "postgresql"
         self._running: asyncio.Future[None] | None = None
         self._next: asyncio.Future[None] | None = None
-        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
-        self._pid = -1
 
     async def wait(self) -> bool:
         """Whether the state is caught up for a request that arrived just now (False: the
@@ -120,10 +118,7 @@ class SharedCatchUp:
         if queued is None or self._running is not None:
             self._next = queued  # still waiting: ``finished`` launches it
             return
-        if self._pool is None or self._pid != os.getpid():
-            self._pool = concurrent.futures.ThreadPoolExecutor(1, "state-catch-up")
-            self._pid = os.getpid()
-        running = self._running = loop.run_in_executor(self._pool, self.services.sync)
+        running = self._running = loop.create_task(self.services.sync_async())
 
         def finished(done: asyncio.Future[None]) -> None:
             self._running = None

@@ -78,6 +78,11 @@ class Engine(Protocol):
 
     def read_after(self, seq: int) -> list[Row]: ...
 
+    async def read_after_async(self, seq: int) -> list[Row]:
+        """``read_after`` on the caller's event loop, without blocking it on a round trip
+        (PostgreSQL); engines whose read is local answer inline."""
+        ...
+
     def writing(self) -> AbstractContextManager[WriteTxn]: ...
 
     def blob_get(self, digest: str) -> tuple[bytes, str] | None: ...
@@ -158,6 +163,9 @@ class MemoryEngine:
 
     def read_after(self, seq: int) -> list[Row]:
         return [row for row in self.rows if row.seq > seq]
+
+    async def read_after_async(self, seq: int) -> list[Row]:
+        return self.read_after(seq)
 
     @contextmanager
     def writing(self) -> Iterator[WriteTxn]:

@@ -9,6 +9,10 @@ database's time *before* it took the buffer (``writers.flushed_through``). A que
 database's time when it begins and waits, a few milliseconds, until every live writer has
 flushed through that time; then every exchange answered before it is in the table.
 
+A writer with nothing to flush for a second says so (``IDLE_MARK``: flushed through any time)
+and stops writing, so an idle mock costs its database nothing; the next exchange it records
+first takes the mark back, synchronously, before that exchange can be answered (``_wake``).
+
 Only the last ``size`` exchanges are kept, and apart from them the last ``size`` that matched
 no operation, so a flood of good traffic cannot push the misses out.
 """
@@ -31,8 +35,12 @@ from mock_server.state.journal import JournalRecord
 from mock_server.state.sql import close_quietly
 
 log = logging.getLogger("mock_server.journal")
-#: Seconds between a process's flushes of its buffer (and heartbeats).
+#: Seconds between a process's flushes of its buffer (and heartbeats, while it is busy).
 FLUSH_INTERVAL = 0.025
+#: Empty flushes in a row after which a writer says it is idle and stops flushing (1 s).
+IDLE_FLUSHES = 40
+#: ``flushed_through`` of an idle writer: past every query's start, so none waits for it.
+IDLE_MARK = 1e300
 #: A writer that has not flushed for this long is gone (killed): queries stop waiting for it.
 WRITER_LIVENESS = 2.0
 #: The longest a query waits for the other writers to flush.
@@ -48,6 +56,9 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS journal_totals (id INTEGER PRIMARY KEY, "
     "recorded BIGINT NOT NULL)",
 )
+#: A writer's watermark: (writer, flushed_through, seen, flushed_through, seen).
+_WATERMARK = ("INSERT INTO journal_writers (writer, flushed_through, seen) VALUES (?, ?, ?) "
+              "ON CONFLICT (writer) DO UPDATE SET flushed_through = ?, seen = ?")
 _LIGHT = "id, started, method, path, status, operation_id, unmatched, faulted, violating"
 _FULL = _LIGHT + ", doc, request_body, response_body"
 
@@ -68,6 +79,11 @@ class JournalDialect(Protocol):
 
     def schema_lock(self, connection: Any) -> AbstractContextManager[None]:
         """Held while the tables are created: replicas may start at the same moment."""
+        ...
+
+    def tune(self, connection: Any) -> None:
+        """Adjust the tables once they exist (under the schema lock): the engine's own
+        storage settings for what the journal writes most, its bodies."""
         ...
 
     def begin(self, connection: Any) -> None: ...
@@ -118,6 +134,9 @@ class SqliteJournalDialect:
             raise
         connection.execute("COMMIT")
 
+    def tune(self, connection: Any) -> None:
+        """Nothing: SQLite stores a body as it is (its 64 KB pages hold one whole)."""
+
     def begin(self, connection: Any) -> None:
         connection.execute("BEGIN IMMEDIATE")
 
@@ -148,9 +167,12 @@ class SqlJournal:
         self._pid = os.getpid()
         self._flusher_pid: int | None = None
         self._untrimmed = 0  # exchanges this process wrote since it last trimmed the table
+        self._quiet = 0  # empty flushes in a row
+        self._idle = False  # the table says this writer is idle (``IDLE_MARK``)
         with self._connected() as connection, dialect.schema_lock(connection):
             for statement in SCHEMA:
                 connection.execute(statement.format(serial=dialect.serial, blob=dialect.blob))
+            dialect.tune(connection)
 
     def _sql(self, statement: str) -> str:
         return (statement if self.dialect.placeholder == "?"
@@ -171,6 +193,7 @@ class SqlJournal:
                     journal.writer = (f"{socket.gethostname()}:{os.getpid()}:"
                                       f"{uuid.uuid4().hex[:8]}")
                     journal._buffer = []
+                    journal._quiet, journal._idle = 0, False
                 if journal._connection is None:
                     journal._connection = journal.dialect.connect()
                 return journal._connection
@@ -198,7 +221,33 @@ class SqlJournal:
         if self._flusher_pid != os.getpid():
             self._register()
         with self._buffer_lock:
-            self._buffer.append(make)
+            if not self._idle:
+                self._buffer.append(make)
+                return
+        self._wake(make)
+
+    def _wake(self, make: Callable[[], JournalRecord]) -> None:
+        """Take the idle mark back before ``make``'s exchange is answered, then buffer it.
+
+        Under the flush lock, so the mark's own flush has committed and no other flush runs
+        until the exchange is buffered. Should the database be unreachable, the exchange is
+        buffered anyway and the next flush that succeeds writes a true watermark (a query
+        needs the database too: it cannot begin before that, bar a flush interval).
+        """
+        with self._connected() as connection:
+            with self._buffer_lock:
+                if not self._idle:  # another request woke it meanwhile
+                    self._buffer.append(make)
+                    return
+            try:
+                now = self.dialect.now(connection)
+                connection.execute(self._sql(_WATERMARK), (self.writer, now, now, now, now))
+            except self.dialect.errors as exc:
+                log.warning("journal: could not say this writer is busy again: %s", exc)
+                self._connection = None
+            with self._buffer_lock:
+                self._idle, self._quiet = False, 0
+                self._buffer.append(make)
 
     def _register(self) -> None:
         """Before this process's first exchange is answered, it is a writer queries wait for
@@ -212,12 +261,21 @@ class SqlJournal:
 
     def flush(self) -> None:
         """Write the buffer and the watermark (the time before the buffer was taken)."""
+        if self._idle:
+            return  # nothing buffered (``record`` wakes it first), and the table says so
         with self._connected() as connection:
             cursor = connection.cursor()
             through = self.dialect.now(connection)
             with self._buffer_lock:
+                if self._idle:
+                    return  # nothing to flush, and the table says so
                 taken, self._buffer = self._buffer, []
+                self._quiet = 0 if taken else self._quiet + 1
+                going_idle = self._quiet >= IDLE_FLUSHES
+                if going_idle:  # from here on, ``record`` wakes it first
+                    self._idle = True
             batch = [make() for make in taken[-self.size:]]  # older ones: evicted at once
+            mark = IDLE_MARK if going_idle else through
             self.dialect.begin(connection)
             try:
                 if batch:
@@ -233,10 +291,7 @@ class SqlJournal:
                     if self._untrimmed >= max(1, self.size // 2):
                         self._trim(cursor)
                         self._untrimmed = 0
-                cursor.execute(self._sql(
-                    "INSERT INTO journal_writers (writer, flushed_through, seen) VALUES (?, ?, ?)"
-                    " ON CONFLICT (writer) DO UPDATE SET flushed_through = ?, seen = ?"),
-                    (self.writer, through, through, through, through))
+                cursor.execute(self._sql(_WATERMARK), (self.writer, mark, through, mark, through))
                 self.dialect.commit(connection)
             except BaseException:
                 try:
@@ -244,6 +299,8 @@ class SqlJournal:
                 finally:
                     with self._buffer_lock:  # keep what was taken for the next flush
                         self._buffer[:0] = taken
+                        if going_idle:
+                            self._idle, self._quiet = False, 0
                 raise
 
     def _trim(self, cursor: Any) -> None:

@@ -36,8 +36,10 @@ from mock_server.state.group_commit import DEFERRED, BatchTxn, GroupCommit
 log = logging.getLogger("mock_server.state")
 T = TypeVar("T")
 Applier = Callable[[Any], None]
-#: Seconds between an idle process's looks at the log (``_follow``).
+#: Seconds between an idle process's looks at the log (``_follow``); doubled after each
+#: look that found nothing, up to ``FOLLOW_INTERVAL_MAX``, so a quiet fleet is left quiet.
 FOLLOW_INTERVAL = 0.05
+FOLLOW_INTERVAL_MAX = 1.0
 
 
 class Change(NamedTuple):
@@ -92,6 +94,18 @@ class Replica:
         with self.lock:
             self._apply(rows)  # what another check applied meanwhile is skipped
 
+    async def sync_async(self) -> None:
+        """``sync`` on the caller's event loop: the engine's round trip is awaited, not
+        blocked on (raises ``StateUnavailable``). Memory is changed only on the loop's
+        thread between two app calls, under ``lock``, as ``sync`` changes it."""
+        self._start_following()
+        rebuild = self.poisoned
+        rows = await self.engine.read_after_async(0 if rebuild else self.seq)
+        with self.lock:
+            if rebuild and not self.poisoned:  # another thread rebuilt meanwhile
+                rebuild = False
+            self.absorb(rows, rebuild=rebuild)
+
     def rebuild(self) -> None:
         """Replay the whole log (it starts with a base change) over memory that may hold
         changes the log does not: after a failed group commit (raises ``StateUnavailable``)."""
@@ -118,10 +132,11 @@ class Replica:
             self._appliers[row.kind](orjson.loads(row.body))
             self.seq = row.seq
 
-    def catch_up_if_idle(self) -> None:
-        """Apply what others committed, unless a request of this process holds the lock."""
+    def catch_up_if_idle(self) -> bool:
+        """Apply what others committed, unless a request of this process holds the lock;
+        whether the log had anything new."""
         if not self.engine.changed_since(self.seq):
-            return
+            return False
         rows = [] if self.poisoned else self.engine.read_after(self.seq)  # outside the lock:
         if self.lock.acquire(blocking=False):  # a request's catch-up never waits on this read
             try:
@@ -131,6 +146,7 @@ class Replica:
                     self._apply(rows)
             finally:
                 self.lock.release()
+        return bool(rows) or self.poisoned
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -262,13 +278,16 @@ def _follow(ref: weakref.ref[Replica], pid: int) -> None:
     process's replica (a weak reference) or in a forked child.
     """
     me = threading.current_thread()
+    interval = FOLLOW_INTERVAL
     while os.getpid() == pid and not getattr(me, "stopped", False):
-        time.sleep(FOLLOW_INTERVAL)
+        time.sleep(interval)
         replica = ref()
         if replica is None or getattr(me, "stopped", False):
             return
         try:
-            replica.catch_up_if_idle()
+            found = replica.catch_up_if_idle()
         except Exception as exc:  # the next request catches up again and reports it
             log.debug("catching up failed: %s", exc)
+            found = False
+        interval = FOLLOW_INTERVAL if found else min(interval * 2, FOLLOW_INTERVAL_MAX)
         del replica

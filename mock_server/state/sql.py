@@ -205,6 +205,9 @@ class SqlEngine(ABC):
         with self._cursor() as cursor:
             return self.rows(cursor, seq)
 
+    async def read_after_async(self, seq: int) -> list[Row]:
+        return self.read_after(seq)
+
     def changed_since(self, seq: int) -> bool:
         return True
 

@@ -22,9 +22,9 @@ class Log:
         self.checks: list[tuple[float, float]] = []  # (began, ended)
         self.lock = threading.Lock()
 
-    def sync(self) -> None:
+    async def sync_async(self) -> None:
         began = time.monotonic()
-        time.sleep(self.delay)
+        await asyncio.sleep(self.delay)  # the round trip, awaited on the worker's loop
         with self.lock:
             self.checks.append((began, time.monotonic()))
         if self.fail:
@@ -32,7 +32,8 @@ class Log:
 
 
 def shared(log: Log) -> SharedCatchUp:
-    services: Any = SimpleNamespace(engine=SimpleNamespace(kind="postgresql"), sync=log.sync)
+    services: Any = SimpleNamespace(engine=SimpleNamespace(kind="postgresql"),
+                                    sync_async=log.sync_async)
     return SharedCatchUp(services)
 
 
@@ -69,5 +70,5 @@ def test_a_failed_check_says_so_and_the_request_checks_again_itself() -> None:
 
 
 def test_local_engines_are_checked_inline_by_the_request_itself() -> None:
-    services: Any = SimpleNamespace(engine=SimpleNamespace(kind="sqlite"), sync=None)
+    services: Any = SimpleNamespace(engine=SimpleNamespace(kind="sqlite"), sync_async=None)
     assert asyncio.run(SharedCatchUp(services).wait()) is False

@@ -1,0 +1,88 @@
+"""An idle journal writer leaves its database alone, and keeps the journal's guarantee: an
+exchange answered before a query began is in that query's answer (``state.journal_sql``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mock_server.state.journal import JournalRecord
+from mock_server.state.journal_sql import (
+    FLUSH_INTERVAL,
+    IDLE_FLUSHES,
+    IDLE_MARK,
+    SqliteJournalDialect,
+    SqlJournal,
+)
+from mock_server.state.postgres import PostgresJournalDialect
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def dialect(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """One journal database, as every process of a fleet sees it."""
+    if request.param == "sqlite":
+        yield lambda: SqliteJournalDialect(str(tmp_path / "state.journal"))
+    else:
+        url = request.getfixturevalue("postgres").create_database()
+        yield lambda: PostgresJournalDialect(url)
+
+
+def _exchange(path: str) -> JournalRecord:
+    return JournalRecord(0, time.time(), "GET", path, 200, "getEvent", False, False, False,
+                         b"{}", b"", b"{}")
+
+
+def _watermark(journal: SqlJournal) -> tuple[float, float]:
+    with journal._connected() as connection:
+        row = connection.execute(journal._sql(
+            "SELECT flushed_through, seen FROM journal_writers WHERE writer = ?"),
+            (journal.writer,)).fetchone()
+    return float(row[0]), float(row[1])
+
+
+def _wait_idle(journal: SqlJournal) -> None:
+    deadline = time.monotonic() + IDLE_FLUSHES * FLUSH_INTERVAL * 4 + 2
+    while not journal._idle:
+        assert time.monotonic() < deadline, "the writer never went idle"
+        time.sleep(FLUSH_INTERVAL)
+
+
+def test_an_idle_writer_says_so_once_and_then_writes_nothing(dialect: Any) -> None:
+    journal = SqlJournal(dialect(), 10)
+    journal.record(lambda: _exchange("/first"))  # registers and starts the flusher
+    _wait_idle(journal)
+    marked = _watermark(journal)
+    assert marked[0] == IDLE_MARK
+    time.sleep(FLUSH_INTERVAL * 8)
+    assert _watermark(journal) == marked  # no heartbeat: `seen` stands still
+
+
+def test_an_exchange_an_idle_writer_answers_is_in_the_next_query_of_any_process(
+        dialect: Any) -> None:
+    writer = SqlJournal(dialect(), 10)
+    reader = SqlJournal(dialect(), 10)  # another process's view of the same journal
+    writer.record(lambda: _exchange("/first"))
+    _wait_idle(writer)
+    writer.record(lambda: _exchange("/after-a-quiet-while"))  # "answered" once this returns
+    assert not writer._idle
+    flushed_through, _ = _watermark(writer)
+    assert flushed_through < IDLE_MARK  # queries wait for this writer again
+    paths = [record.path for record in reader.index()]
+    assert paths == ["/first", "/after-a-quiet-while"]
+
+
+def test_a_busy_writer_never_goes_idle(dialect: Any) -> None:
+    journal = SqlJournal(dialect(), 1000)
+    journal.record(lambda: _exchange("/0"))
+    deadline = time.monotonic() + IDLE_FLUSHES * FLUSH_INTERVAL * 2
+    count = 1
+    while time.monotonic() < deadline:
+        journal.record(lambda n=count: _exchange(f"/{n}"))  # type: ignore[misc]
+        count += 1
+        assert not journal._idle
+        time.sleep(FLUSH_INTERVAL / 2)
+    assert len(SqlJournal(dialect(), 1000).index()) == count
