@@ -79,6 +79,7 @@ from bench.servers import (  # noqa: E402
     Postgres,
     Processes,
     Target,
+    alone,
     cpu_seconds,
     ensure_prism,
     ensure_wrk,
@@ -179,12 +180,13 @@ def startup(args: argparse.Namespace, procs: Processes, wrk: str, workdir: Path,
 
 def take_turns(wrk: str, targets: Sequence[Target], scenarios: Sequence[str], ctx: Context,
                load: Load, workdir: Path, rounds: int,
-               subscribe_events: dict[str, list[int]] | None = None,
-               ) -> dict[tuple[str, str], list[Result]]:
+               subscribe_events: dict[str, list[int]] | None = None, *,
+               together: bool = False) -> dict[tuple[str, str], list[Result]]:
     """Each scenario on each target in turn, ``rounds`` times; every round's result.
 
-    ``subscribe_events``: per target, the events its subscribe scenario may use, split
-    between the rounds so no (event, user) pair is sent twice (others get the documents').
+    The target measured runs alone, the others paused (``servers.alone``), unless
+    ``together``. ``subscribe_events``: per target, the events its subscribe scenario may
+    use, split between the rounds so no (event, user) pair is sent twice.
     """
     results: dict[tuple[str, str], list[Result]] = {}
     for turn in range(rounds):
@@ -192,7 +194,9 @@ def take_turns(wrk: str, targets: Sequence[Target], scenarios: Sequence[str], ct
             for target in targets:
                 events = (subscribe_events or {}).get(target.name, [])
                 ctx.subscribe_events = events[turn::rounds]
-                result = measure_scenario(wrk, target, scenario, ctx, load, workdir)
+                others = [] if together else [t for t in targets if t is not target]
+                with alone(target, others):
+                    result = measure_scenario(wrk, target, scenario, ctx, load, workdir)
                 results.setdefault((target.name, scenario), []).append(result)
     return results
 
@@ -231,7 +235,8 @@ def throughput(args: argparse.Namespace, procs: Processes, wrk: str, workdir: Pa
         prepared = {target.name: prepare_subscriptions(target, ctx, needed)
                     for target in targets if target.name.startswith("mock")}
         scenarios = [s for s in SCENARIOS if s in args.scenarios]
-        rounds = take_turns(wrk, targets, scenarios, ctx, load, workdir, args.rounds, prepared)
+        rounds = take_turns(wrk, targets, scenarios, ctx, load, workdir, args.rounds, prepared,
+                            together=args.together)
         for target in targets:
             memory[target.name]["after_load"] = target.memory()
     report["start_to_first_200_s"] = {name: round(s, 3) for name, s in started.items()}
@@ -365,7 +370,8 @@ def replicas(args: argparse.Namespace, procs: Processes, wrk: str, workdir: Path
                               postgres=pg)
         balanced = start_balancer(procs, "1 replica, HAProxy", [first], workdir, pg)
         facts = {"1 replica": {"memory": first.memory(), "connections": pg.connections(url)}}
-        rows = take_turns(wrk, [first, balanced], scenarios, ctx, load, workdir, args.rounds)
+        rows = take_turns(wrk, [first, balanced], scenarios, ctx, load, workdir, args.rounds,
+                          together=args.together)
         second, _ = start_mock(procs, pg_flags(args, url), workdir, name="replica 2",
                                postgres=pg)
         both = start_balancer(procs, "2 replicas, HAProxy", [first, second], workdir, pg)
@@ -373,7 +379,8 @@ def replicas(args: argparse.Namespace, procs: Processes, wrk: str, workdir: Path
                          components={**first.components, "other replica": (second.process.pid,)})
         facts["2 replicas"] = {"memory": [first.memory(), second.memory()],
                                "connections": pg.connections(url)}
-        rows |= take_turns(wrk, [both, beside], scenarios, ctx, load, workdir, args.rounds)
+        rows |= take_turns(wrk, [both, beside], scenarios, ctx, load, workdir, args.rounds,
+                           together=args.together)
     report["replicas"] = {
         "rows": [asdict(aggregate(runs)) for runs in rows.values()],
         "rounds": {f"{name} {scenario}": [asdict(r) for r in runs]
@@ -501,6 +508,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="run only these parts (repeatable)")
     parser.add_argument("--duration", type=float, default=10.0,
                         help="seconds per scenario (throughput, replicas)")
+    parser.add_argument("--together", action="store_true",
+                        help="keep every target running while one is measured (by default the "
+                             "others are paused: see bench/README.md)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="turns of every scenario on every target; medians are shown")
     parser.add_argument("--scenarios", type=listed, default=list(SCENARIOS),

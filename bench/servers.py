@@ -207,6 +207,40 @@ class Target:
         return memory_mb(*(roots or [self.process.pid]))
 
 
+    def roots(self) -> set[int]:
+        """Its own process and every component's (its PostgreSQL, HAProxy, replicas)."""
+        return {self.process.pid, *(pid for pids in self.components.values() for pid in pids)}
+
+
+@contextmanager
+def alone(target: Target, others: Sequence[Target]) -> Iterator[None]:
+    """Pause the other targets while ``target`` is measured (SIGSTOP, then SIGCONT).
+
+    The targets of a run share one machine: the PostgreSQL-mode mocks' journal writers and
+    state followers, and their PostgreSQL servers' checkpoints and vacuums, ran beside
+    whichever target was measured, and took cores from it at random moments, which is what
+    a p99 records. Paused, they cost nothing; what the measured target uses (its own
+    PostgreSQL, the replicas behind its balancer) is never paused.
+    """
+    keep = set(tree_pids(*target.roots()))
+    roots = set().union(*(other.roots() for other in others)) - target.roots()
+    paused = [pid for pid in tree_pids(*roots) if pid not in keep]
+    for pid in paused:
+        _signal(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in paused:
+            _signal(pid, signal.SIGCONT)
+
+
+def _signal(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
+
+
 def log_tail(process: subprocess.Popen[bytes], lines: int = 15) -> list[str]:
     log = getattr(process, "bench_log", None)
     if log is None or not Path(log).exists():
