@@ -51,6 +51,9 @@ SCHEMA = (
     "NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL, status INTEGER, operation_id TEXT, "
     "unmatched BOOLEAN NOT NULL, faulted BOOLEAN NOT NULL, violating BOOLEAN NOT NULL, "
     "doc {blob} NOT NULL, request_body {blob} NOT NULL, response_body {blob} NOT NULL)",
+    # The misses the trim keeps, found without walking every exchange (and, in PostgreSQL,
+    # every dead row of the exchanges trimmed since the last vacuum).
+    "CREATE INDEX IF NOT EXISTS exchanges_misses ON exchanges (id) WHERE unmatched",
     "CREATE TABLE IF NOT EXISTS journal_writers (writer TEXT PRIMARY KEY, "
     "flushed_through DOUBLE PRECISION NOT NULL, seen DOUBLE PRECISION NOT NULL)",
     "CREATE TABLE IF NOT EXISTS journal_totals (id INTEGER PRIMARY KEY, "
@@ -59,6 +62,16 @@ SCHEMA = (
 #: A writer's watermark: (writer, flushed_through, seen, flushed_through, seen).
 _WATERMARK = ("INSERT INTO journal_writers (writer, flushed_through, seen) VALUES (?, ?, ?) "
               "ON CONFLICT (writer) DO UPDATE SET flushed_through = ?, seen = ?")
+_TOTALS = ("INSERT INTO journal_totals (id, recorded) VALUES (1, ?) ON CONFLICT (id) DO UPDATE "
+           "SET recorded = journal_totals.recorded + ?")
+#: Drop what is past the last ``size`` (and the last ``size`` misses): (size, size).
+#: Once per ``size // 2`` exchanges a process wrote, not at every flush: the rows past the
+#: size are invisible anyway (every read takes the newest ``size``), and a trim's fixed cost
+#: was a third of a flush's. The table holds at most half a journal more per process.
+_TRIM = ("DELETE FROM exchanges WHERE id < (SELECT COALESCE(MIN(id), 0) FROM (SELECT id FROM "
+         "exchanges ORDER BY id DESC LIMIT ?) AS recent) AND (NOT unmatched OR id < (SELECT "
+         "COALESCE(MIN(id), 0) FROM (SELECT id FROM exchanges WHERE unmatched ORDER BY id DESC "
+         "LIMIT ?) AS misses))")
 _LIGHT = "id, started, method, path, status, operation_id, unmatched, faulted, violating"
 _FULL = _LIGHT + ", doc, request_body, response_body"
 
@@ -86,9 +99,20 @@ class JournalDialect(Protocol):
         storage settings for what the journal writes most, its bodies."""
         ...
 
-    def begin(self, connection: Any) -> None: ...
+    def trimmed(self, connection: Any) -> None:
+        """After a trim's commit: reclaim what it deleted, if the engine leaves that to later."""
+        ...
 
-    def commit(self, connection: Any) -> None: ...
+    def begin_at(self, connection: Any) -> float:
+        """Begin a flush's transaction; the database's time, taken before the call returns
+        (one round trip where the engine allows)."""
+        ...
+
+    def commit_with(self, connection: Any, statements: list[tuple[str, tuple[Any, ...]]],
+                    ) -> None:
+        """Run ``statements`` in the transaction and commit it (one round trip where the
+        engine allows)."""
+        ...
 
     def rollback(self, connection: Any) -> None: ...
 
@@ -137,10 +161,17 @@ class SqliteJournalDialect:
     def tune(self, connection: Any) -> None:
         """Nothing: SQLite stores a body as it is (its 64 KB pages hold one whole)."""
 
-    def begin(self, connection: Any) -> None:
-        connection.execute("BEGIN IMMEDIATE")
+    def trimmed(self, connection: Any) -> None:
+        """Nothing: SQLite reuses a deleted row's pages at once."""
 
-    def commit(self, connection: Any) -> None:
+    def begin_at(self, connection: Any) -> float:
+        connection.execute("BEGIN IMMEDIATE")
+        return time.time()
+
+    def commit_with(self, connection: Any, statements: list[tuple[str, tuple[Any, ...]]],
+                    ) -> None:
+        for statement, args in statements:
+            connection.execute(statement, args)
         connection.execute("COMMIT")
 
     def rollback(self, connection: Any) -> None:
@@ -264,35 +295,35 @@ class SqlJournal:
         if self._idle:
             return  # nothing buffered (``record`` wakes it first), and the table says so
         with self._connected() as connection:
-            cursor = connection.cursor()
-            through = self.dialect.now(connection)
+            through = self.dialect.begin_at(connection)
             with self._buffer_lock:
-                if self._idle:
-                    return  # nothing to flush, and the table says so
-                taken, self._buffer = self._buffer, []
-                self._quiet = 0 if taken else self._quiet + 1
-                going_idle = self._quiet >= IDLE_FLUSHES
-                if going_idle:  # from here on, ``record`` wakes it first
-                    self._idle = True
+                idle = self._idle
+                if not idle:
+                    taken, self._buffer = self._buffer, []
+                    self._quiet = 0 if taken else self._quiet + 1
+                    going_idle = self._quiet >= IDLE_FLUSHES
+                    if going_idle:  # from here on, ``record`` wakes it first
+                        self._idle = True
+            if idle:  # woken and idle again meanwhile: nothing to flush, the table says so
+                self.dialect.rollback(connection)
+                return
             batch = [make() for make in taken[-self.size:]]  # older ones: evicted at once
             mark = IDLE_MARK if going_idle else through
-            self.dialect.begin(connection)
+            statements: list[tuple[str, tuple[Any, ...]]] = []
             try:
                 if batch:
-                    self.dialect.insert_exchanges(cursor, [
+                    self.dialect.insert_exchanges(connection.cursor(), [
                         (r.started, r.method, r.path, r.status, r.operation_id, r.unmatched,
                          r.faulted, r.violating, r.doc, r.request_body, r.response_body)
                         for r in batch])
-                    cursor.execute(self._sql(
-                        "INSERT INTO journal_totals (id, recorded) VALUES (1, ?) ON CONFLICT "
-                        "(id) DO UPDATE SET recorded = journal_totals.recorded + ?"),
-                        (len(taken), len(taken)))
+                    statements.append((_TOTALS, (len(taken), len(taken))))
                     self._untrimmed += len(batch)
-                    if self._untrimmed >= max(1, self.size // 2):
-                        self._trim(cursor)
-                        self._untrimmed = 0
-                cursor.execute(self._sql(_WATERMARK), (self.writer, mark, through, mark, through))
-                self.dialect.commit(connection)
+                    trim = self._untrimmed >= max(1, self.size // 2)
+                    if trim:
+                        statements.append((_TRIM, (self.size, self.size)))
+                statements.append((_WATERMARK, (self.writer, mark, through, mark, through)))
+                self.dialect.commit_with(connection, [(self._sql(statement), args)
+                                                      for statement, args in statements])
             except BaseException:
                 try:
                     self.dialect.rollback(connection)
@@ -302,20 +333,9 @@ class SqlJournal:
                         if going_idle:
                             self._idle, self._quiet = False, 0
                 raise
-
-    def _trim(self, cursor: Any) -> None:
-        """Drop what is past the last ``size`` (and the last ``size`` misses).
-
-        Once per ``size // 2`` exchanges a process wrote, not at every flush: the rows past
-        the size are invisible anyway (every read takes the newest ``size``), and a trim's
-        fixed cost was a third of a flush's. The table holds at most half a journal more per
-        process.
-        """
-        cursor.execute(self._sql(
-            "DELETE FROM exchanges WHERE id < (SELECT COALESCE(MIN(id), 0) FROM (SELECT id FROM "
-            "exchanges ORDER BY id DESC LIMIT ?) AS recent) AND (NOT unmatched OR id < ("
-            "SELECT COALESCE(MIN(id), 0) FROM (SELECT id FROM exchanges WHERE unmatched "
-            "ORDER BY id DESC LIMIT ?) AS misses))"), (self.size, self.size))
+            if batch and trim:
+                self._untrimmed = 0
+                self.dialect.trimmed(connection)
 
     def _start_flusher(self) -> None:
         pid = os.getpid()
