@@ -304,7 +304,7 @@ class SqlJournal:
                     going_idle = self._quiet >= IDLE_FLUSHES
                     if going_idle:  # from here on, ``record`` wakes it first
                         self._idle = True
-            if idle:  # woken and idle again meanwhile: nothing to flush, the table says so
+            if idle:  # another flush marked it idle meanwhile: nothing to flush
                 self.dialect.rollback(connection)
                 return
             batch = [make() for make in taken[-self.size:]]  # older ones: evicted at once
