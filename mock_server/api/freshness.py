@@ -15,8 +15,8 @@ check serves every request that arrived before it *began*: it sees every commit 
 before them. So the server (``mock_server.rsgi``) asks ``SharedCatchUp`` first: a request joins
 the next check to start (never one already under way, which may have begun before it arrived),
 waits for it without blocking the worker, and is marked ``ENV_CAUGHT_UP``, so this layer does
-not check again. Under load, one query answers for a dozen requests; alone, a request pays
-exactly one round trip, as before.
+not check again. Under load, one query answers for several requests (7-8 in the bench's `get`);
+alone, a request pays exactly one round trip, as before.
 """
 
 from __future__ import annotations

@@ -51,7 +51,8 @@ def test_a_lost_loop_connection_answers_unavailable_then_reconnects(postgres: An
     async def scenario() -> None:
         await replica.sync_async()
         with psycopg.connect(url, autocommit=True) as admin:  # the database drops the link
-            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+            # with a timeout, it returns once they are gone (without, only signalled)
+            admin.execute("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE "
                           "datname = current_database() AND pid <> pg_backend_pid()")
         with pytest.raises(StateUnavailable):
             await replica.sync_async()
