@@ -27,10 +27,15 @@ SECRET_RESPONSE_HEADERS = frozenset({"set-cookie"})
 _TEXTUAL = re.compile(r"json|text/|xml|x-www-form-urlencoded|javascript|yaml", re.IGNORECASE)
 
 
+def is_secret_header(lowered: str) -> bool:
+    """Whether a header (its lower-case name) is masked in the journal and the logs."""
+    return lowered in SECRET_HEADERS or lowered in SECRET_RESPONSE_HEADERS
+
+
 def mask_header(name: str, value: str) -> str:
     """``Bearer ****`` for a bearer token, ``****`` for any other secret header."""
     lowered = name.lower()
-    if lowered not in SECRET_HEADERS and lowered not in SECRET_RESPONSE_HEADERS:
+    if not is_secret_header(lowered):
         return value
     scheme, _, rest = value.partition(" ")
     if lowered in ("authorization", "proxy-authorization") and rest:
@@ -228,9 +233,7 @@ def _header_of(key: str) -> _Header:
     if not (key.startswith("HTTP_") or body_header):
         return _NOT_A_HEADER
     name = (key[5:] if key[:5] == "HTTP_" else key).replace("_", "-").title()
-    lowered = name.lower()
-    return _Header(name, lowered in SECRET_HEADERS or lowered in SECRET_RESPONSE_HEADERS,
-                   body_header)
+    return _Header(name, is_secret_header(name.lower()), body_header)
 
 
 def access_line(exchange: Exchange) -> str:
