@@ -41,7 +41,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from mock_server.state.engine import BASE_KINDS, Row, StateUnavailable
-from mock_server.state.sql import SqlTxn, close_quietly
+from mock_server.state.sql import READ_AFTER, SqlTxn, close_quietly, log_rows
 
 if TYPE_CHECKING:
     from mock_server.state.replica import Replica, _Scope
@@ -86,9 +86,7 @@ class BatchTxn(SqlTxn):
             self._group.send(statements, commit=False)
 
     def read_after(self, seq: int) -> list[Row]:
-        found = self._run("SELECT seq, kind, body FROM changes WHERE seq > ? ORDER BY seq",
-                          (seq,)).fetchall()
-        return [Row(int(s), k, bytes(b)) for s, k, b in found]
+        return log_rows(self._run(READ_AFTER, (seq,)).fetchall())
 
     def append(self, row: Row) -> None:
         if row.kind in BASE_KINDS:

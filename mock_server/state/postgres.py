@@ -29,7 +29,7 @@ import psycopg
 
 from mock_server.state.engine import Row, StateUnavailable
 from mock_server.state.journal_sql import EXCHANGE_COLUMNS
-from mock_server.state.sql import SqlEngine
+from mock_server.state.sql import READ_AFTER, SqlEngine, first_line, log_rows
 
 log = logging.getLogger("mock_server.journal")
 
@@ -52,7 +52,8 @@ CONNECTION_OPTIONS: dict[str, Any] = {
     "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3,
     "application_name": "mock-server",
 }
-READ_AFTER = "SELECT seq, kind, body FROM changes WHERE seq > %s ORDER BY seq"
+#: ``sql.READ_AFTER`` in psycopg's placeholders (these statements bypass ``SqlEngine.sql``).
+READ_AFTER_PG = READ_AFTER.replace("?", "%s")
 
 
 def masked(url: str) -> str:
@@ -98,8 +99,8 @@ class PostgresEngine(SqlEngine):
 
     def _unreachable(self, exc: psycopg.Error) -> StateUnavailable:
         self._failed_at = time.monotonic()
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return StateUnavailable(f"cannot connect to {masked(self.url)}: {reason}")
+        return StateUnavailable(f"cannot connect to {masked(self.url)}: "
+                                f"{first_line(exc, type(exc).__name__)}")
 
     def connect(self) -> Any:
         self._may_connect()
@@ -131,12 +132,12 @@ class PostgresEngine(SqlEngine):
             cursor = connection.cursor()  # one for every check: a fifth of a check's cost
             self._async, self._async_key = cursor, key
         try:
-            await cursor.execute(READ_AFTER, (seq,))
+            await cursor.execute(READ_AFTER_PG, (seq,))
             found = await cursor.fetchall()
         except self.connection_errors as exc:
             self._drop_async()
             raise self.lost_reason(exc) from None
-        return [Row(int(s), k, bytes(b)) for s, k, b in found]
+        return log_rows(found)
 
     def _drop_async(self) -> None:
         """Close the loop's connection now (libpq's own close: no loop needed, no warning
@@ -172,8 +173,8 @@ class PostgresEngine(SqlEngine):
         with connection.pipeline():
             connection.execute("BEGIN")
             connection.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-            cursor = connection.execute(READ_AFTER, (seq,))
-        return [Row(int(s), k, bytes(b)) for s, k, b in cursor.fetchall()]
+            cursor = connection.execute(READ_AFTER_PG, (seq,))
+        return log_rows(cursor.fetchall())
 
     def send_batch(self, connection: Any, statements: list[tuple[str, Any]], *,
                    commit: bool) -> None:
@@ -219,7 +220,7 @@ class PostgresJournalDialect:
                 application_name="mock-server-journal")
         except psycopg.Error as exc:
             raise StateUnavailable(f"cannot connect to {masked(self.url)}: "
-                                   f"{str(exc).strip().splitlines()[0]}") from None
+                                   f"{first_line(exc, type(exc).__name__)}") from None
 
     def now(self, connection: Any) -> float:
         return float(connection.execute(
@@ -255,8 +256,8 @@ class PostgresJournalDialect:
                 connection.execute("ALTER TABLE exchanges " + ", ".join(
                     f"ALTER COLUMN {name} SET COMPRESSION lz4" for (name,) in pending))
         except psycopg.Error as exc:
-            log.info("journal: the bodies keep PostgreSQL's default compression (%s)",
-                     str(exc).strip().splitlines()[0] if str(exc).strip() else exc)
+            log.info("journal: the table keeps PostgreSQL's default storage (%s)",
+                     first_line(exc, type(exc).__name__))
 
     def trimmed(self, connection: Any) -> None:
         """Vacuum the table the trim just thinned.

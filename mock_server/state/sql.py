@@ -36,6 +36,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 
 
+#: The log after a change number (``?`` placeholders; ``SqlEngine.sql`` spells them).
+READ_AFTER = "SELECT seq, kind, body FROM changes WHERE seq > ? ORDER BY seq"
+
+
+def log_rows(found: Sequence[Sequence[Any]]) -> list[Row]:
+    """``READ_AFTER``'s result as rows (a driver may give the body as a memoryview)."""
+    return [Row(int(s), k, bytes(b)) for s, k, b in found]
+
+
+def first_line(exc: BaseException, default: str) -> str:
+    """A driver error's first line, for a one-line message (``default`` when it has none)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else default
+
+
 def close_quietly(connection: Any,
                   errors: tuple[type[BaseException], ...] = (Exception,)) -> None:
     """Close a connection that may already be broken (closing it is a courtesy): ``errors``
@@ -144,8 +159,7 @@ class SqlEngine(ABC):
         return self.lost_reason(exc)
 
     def lost_reason(self, exc: BaseException) -> StateUnavailable:
-        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "lost"
-        return StateUnavailable(f"{self.kind}: {reason}")
+        return StateUnavailable(f"{self.kind}: {first_line(exc, 'lost')[:200]}")
 
     #: What a lost connection raises (the driver's own errors).
     connection_errors: tuple[type[BaseException], ...] = ()
@@ -197,9 +211,7 @@ class SqlEngine(ABC):
     # -- the engine contract -----------------------------------------------------------------
 
     def rows(self, cursor: Any, seq: int) -> list[Row]:
-        found = self.run(cursor, "SELECT seq, kind, body FROM changes WHERE seq > ? "
-                                 "ORDER BY seq", (seq,)).fetchall()
-        return [Row(int(s), k, bytes(b)) for s, k, b in found]
+        return log_rows(self.run(cursor, READ_AFTER, (seq,)).fetchall())
 
     def read_after(self, seq: int) -> list[Row]:
         with self._cursor() as cursor:
