@@ -206,7 +206,6 @@ class Target:
         roots = [pid for name, pids in self.components.items() if name == "mock" for pid in pids]
         return memory_mb(*(roots or [self.process.pid]))
 
-
     def roots(self) -> set[int]:
         """Its own process and every component's (its PostgreSQL, HAProxy, replicas)."""
         return {self.process.pid, *(pid for pids in self.components.values() for pid in pids)}
@@ -328,6 +327,14 @@ class Postgres:
         return int(found[0]) if found else 0
 
 
+def _import_from_tests() -> None:
+    """The bench starts PostgreSQL and HAProxy as the test suite does, with its modules
+    (``tests/postgres_server.py``, ``tests/haproxy_config.py``): on the path once."""
+    tests = str(ROOT / "tests")
+    if tests not in sys.path:
+        sys.path.insert(0, tests)
+
+
 @contextmanager
 def postgres_server(*, durable: bool = True) -> Iterator[Postgres]:
     """A PostgreSQL server for the duration of a part, stopped and removed after it.
@@ -337,7 +344,7 @@ def postgres_server(*, durable: bool = True) -> Iterator[Postgres]:
     a commit survives the death of any process, as SQLite's ``synchronous=NORMAL`` does, but
     not a power cut; the difference is what this machine's disk costs each write.
     """
-    sys.path.insert(0, str(ROOT / "tests"))
+    _import_from_tests()
     from postgres_server import PostgresServer
 
     class BenchPostgresServer(PostgresServer):  # type: ignore[misc]
@@ -360,7 +367,7 @@ def start_balancer(procs: Processes, name: str, replicas: Sequence[Target], logs
                    postgres: Postgres | None = None) -> Target:
     """HAProxy round-robin over ``replicas``; returned when a request through it has reached
     every one of them."""
-    sys.path.insert(0, str(ROOT / "tests"))
+    _import_from_tests()
     from haproxy_config import write_config  # the scale-out tests' balancer, kept alive
 
     port = free_port()
