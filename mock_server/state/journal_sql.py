@@ -310,6 +310,7 @@ class SqlJournal:
             batch = [make() for make in taken[-self.size:]]  # older ones: evicted at once
             mark = IDLE_MARK if going_idle else through
             statements: list[tuple[str, tuple[Any, ...]]] = []
+            trim = False
             try:
                 if batch:
                     self.dialect.insert_exchanges(connection.cursor(), [
@@ -333,7 +334,7 @@ class SqlJournal:
                         if going_idle:
                             self._idle, self._quiet = False, 0
                 raise
-            if batch and trim:
+            if trim:
                 self._untrimmed = 0
                 self.dialect.trimmed(connection)
 
