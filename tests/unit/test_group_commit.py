@@ -22,6 +22,7 @@ from mock_server.api.freshness import SharedCatchUp
 from mock_server.app import CREDENTIALS, SERVICES, body_limit, create_app
 from mock_server.rsgi import RsgiBridge
 from mock_server.seed import DEFAULT_USER_ID
+from mock_server.state.postgres import WRITE_LOCK
 
 KEY = "aaa-bbb-ccc"
 #: The documents' create request (the benchmark's body too).
@@ -63,8 +64,12 @@ class Protocol:
 
 
 @pytest.fixture
-def replicas(postgres: Any) -> Iterator[tuple[Flask, Flask]]:
-    url = postgres.create_database()
+def url(postgres: Any) -> str:
+    return postgres.create_database()
+
+
+@pytest.fixture
+def replicas(url: str) -> Iterator[tuple[Flask, Flask]]:
     apps = [create_app({"SEED": 42, "EVENTS": 20, "STATE_URL": url}) for _ in range(2)]
     yield apps[0], apps[1]
     for app in apps:
@@ -199,7 +204,7 @@ def test_a_reset_among_concurrent_writes_commits_before_it_is_applied(
 
 
 def test_a_batch_whose_writers_all_went_away_is_closed_and_releases_the_lock(
-        replicas: tuple[Flask, Flask]) -> None:
+        replicas: tuple[Flask, Flask], url: str) -> None:
     one, two = replicas
     group = one.extensions[SERVICES].replica.group
     server = bridge(one)
@@ -209,16 +214,25 @@ def test_a_batch_whose_writers_all_went_away_is_closed_and_releases_the_lock(
         calls = [asyncio.ensure_future(server(
             Scope("POST", "/activities/v1/events", headers(one, body)), Protocol(body)))
             for _ in range(3)]
-        await asyncio.sleep(0)  # each is waiting for the batch to open
-        assert group.waiting == 3
+        for _ in range(250):  # each is waiting for the batch to open (the lock is held)
+            await asyncio.sleep(0.02)
+            if group.waiting == 3:
+                break
+        assert group.waiting == 3 and group.batch is None
         for call in calls:
             call.cancel()
-        for _ in range(100):
+        await asyncio.sleep(0.05)
+        holder.rollback()  # the batch opens now, with nobody left to run in it
+        for _ in range(250):
             await asyncio.sleep(0.02)
-            if group.batch is None and (group._busy is None or group._busy.done()):
+            if group.batch is None and group._busy is not None and group._busy.done():
                 return
 
-    asyncio.run(cancelled_while_opening())
+    # another session holds the fleet-wide write lock, so the batch cannot open before all
+    # three are waiting for it, however the scheduler runs the opening thread
+    with psycopg.connect(url) as holder:
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        asyncio.run(cancelled_while_opening())
     assert group.batch is None and group.members == group.waiting == 0
     other = two.test_client().post("/activities/v1/events", json=NEW_EVENT,
                                    headers=headers(two))
