@@ -8,6 +8,7 @@ worker, with a second app on the same database as another replica.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -176,24 +177,45 @@ def test_a_read_computed_over_an_uncommitted_write_waits_for_its_commit(
     assert read.status == 503  # held for the commit, which failed: never a 200 of a lost event
 
 
+@contextlib.contextmanager
+def write_lock_held(url: str) -> Iterator[None]:
+    """Another session holds the fleet-wide write lock: no batch opens until the block ends,
+    so the writers started in it all wait for one, however the opening thread is scheduled.
+    (A batch that opens fast would let a writer that comes later straight in.)"""
+    with psycopg.connect(url) as holder:
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        yield
+
+
+async def until_waiting(group: Any, count: int) -> None:
+    for _ in range(250):
+        if group.waiting == count:
+            break
+        await asyncio.sleep(0.02)
+    assert group.waiting == count and group.batch is None
+
+
 def test_a_reset_among_concurrent_writes_commits_before_it_is_applied(
-        replicas: tuple[Flask, Flask]) -> None:
+        replicas: tuple[Flask, Flask], url: str) -> None:
     one, two = replicas
     base = one.extensions[SERVICES].store.event_count()
     server = bridge(one)
     body = orjson.dumps(NEW_EVENT)
     creates = [Protocol(body) for _ in range(4)]
     reset = Protocol(b"{}")
+    calls = [server(Scope("POST", "/activities/v1/events", headers(one, body)), call)
+             for call in creates[:2]]
+    calls.append(server(Scope("POST", "/__admin/reset", {
+        "x-admin-key": "admin-dev-key", "content-type": "application/json",
+        "content-length": "2"}), reset))
+    calls += [server(Scope("POST", "/activities/v1/events", headers(one, body)), call)
+              for call in creates[2:]]
 
     async def wave() -> None:
-        calls = [server(Scope("POST", "/activities/v1/events", headers(one, body)), call)
-                 for call in creates[:2]]
-        calls.append(server(Scope("POST", "/__admin/reset", {
-            "x-admin-key": "admin-dev-key", "content-type": "application/json",
-            "content-length": "2"}), reset))
-        calls += [server(Scope("POST", "/activities/v1/events", headers(one, body)), call)
-                  for call in creates[2:]]
-        await asyncio.gather(*calls)
+        with write_lock_held(url):  # admitted in the order given
+            running = asyncio.gather(*calls)
+            await until_waiting(one.extensions[SERVICES].replica.group, len(calls))
+        await running
 
     asyncio.run(wave())
     assert reset.status == 200 and [call.status for call in creates] == [201] * 4
@@ -211,28 +233,21 @@ def test_a_batch_whose_writers_all_went_away_is_closed_and_releases_the_lock(
     body = orjson.dumps(NEW_EVENT)
 
     async def cancelled_while_opening() -> None:
-        calls = [asyncio.ensure_future(server(
-            Scope("POST", "/activities/v1/events", headers(one, body)), Protocol(body)))
-            for _ in range(3)]
-        for _ in range(250):  # each is waiting for the batch to open (the lock is held)
-            await asyncio.sleep(0.02)
-            if group.waiting == 3:
-                break
-        assert group.waiting == 3 and group.batch is None
-        for call in calls:
-            call.cancel()
-        await asyncio.sleep(0.05)
-        holder.rollback()  # the batch opens now, with nobody left to run in it
+        with write_lock_held(url):
+            calls = [asyncio.ensure_future(server(
+                Scope("POST", "/activities/v1/events", headers(one, body)), Protocol(body)))
+                for _ in range(3)]
+            await until_waiting(group, 3)
+            for call in calls:
+                call.cancel()
+            await asyncio.sleep(0.05)
+        # the batch opens now, with nobody left to run in it
         for _ in range(250):
             await asyncio.sleep(0.02)
             if group.batch is None and group._busy is not None and group._busy.done():
                 return
 
-    # another session holds the fleet-wide write lock, so the batch cannot open before all
-    # three are waiting for it, however the scheduler runs the opening thread
-    with psycopg.connect(url) as holder:
-        holder.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-        asyncio.run(cancelled_while_opening())
+    asyncio.run(cancelled_while_opening())
     assert group.batch is None and group.members == group.waiting == 0
     other = two.test_client().post("/activities/v1/events", json=NEW_EVENT,
                                    headers=headers(two))
