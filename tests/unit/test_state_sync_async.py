@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -62,6 +63,100 @@ def test_a_lost_loop_connection_answers_unavailable_then_reconnects(postgres: An
     try:
         asyncio.run(scenario())
         assert seen == [{"after": "the outage"}]
+    finally:
+        replica.stop_following()
+        engine.close()
+
+
+def _postgres_replica(postgres: Any) -> tuple[str, PostgresEngine, Replica, list[Any]]:
+    url = postgres.create_database()
+    engine = PostgresEngine(url)
+    seen: list[Any] = []
+    replica = _replica(engine, seen)
+    replica.ensure_base(Change("reset", {}))
+    return url, engine, replica, seen
+
+
+def _catch_up_backends(url: str) -> int:
+    with psycopg.connect(url, autocommit=True) as admin:
+        return admin.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                             "current_database() AND pid <> pg_backend_pid()").fetchone()[0]
+
+
+def test_a_cancelled_check_leaves_no_answer_behind_for_the_next(postgres: Any) -> None:
+    url, engine, replica, seen = _postgres_replica(postgres)
+
+    async def scenario() -> None:
+        await replica.sync_async()
+        with psycopg.connect(url) as blocker:  # the log's table locked: the query waits
+            blocker.execute("LOCK TABLE changes IN ACCESS EXCLUSIVE MODE")
+            check = asyncio.ensure_future(replica.sync_async())
+            await asyncio.sleep(0.2)
+            assert not check.done()
+            check.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await check
+        replica.commit([Change("note", {"n": 1})])
+        replica.seq -= 1  # as if another replica had written it: the check must fetch it
+        seen.clear()
+        await replica.sync_async()
+
+    try:
+        asyncio.run(scenario())
+        assert seen == [{"n": 1}]  # the cancelled query's answer was not taken for these
+    finally:
+        replica.stop_following()
+        engine.close()
+
+
+def test_checks_at_once_on_one_loop_take_turns(postgres: Any) -> None:
+    url, engine, replica, seen = _postgres_replica(postgres)
+    reader = PostgresEngine(url)
+
+    async def scenario() -> list[list[int]]:
+        replica.commit([Change("note", {"n": n}) for n in range(3)])
+        answers = await asyncio.gather(*(reader.read_after_async(seq) for seq in range(5)))
+        return [[row.seq for row in rows] for rows in answers]
+
+    try:
+        assert asyncio.run(scenario()) == [[1, 2, 3, 4], [2, 3, 4], [3, 4], [4], []]
+    finally:
+        replica.stop_following()
+        engine.close()
+        reader.close()
+
+
+def test_a_check_under_way_when_the_engine_closes_fails_instead_of_hanging(
+        postgres: Any) -> None:
+    url, engine, replica, _ = _postgres_replica(postgres)
+
+    async def scenario() -> None:
+        await replica.sync_async()
+        with psycopg.connect(url) as blocker:
+            blocker.execute("LOCK TABLE changes IN ACCESS EXCLUSIVE MODE")
+            check = asyncio.ensure_future(replica.sync_async())
+            await asyncio.sleep(0.2)
+            closing = threading.Thread(target=engine.close)  # as at shutdown, off the loop
+            closing.start()
+            with pytest.raises(StateUnavailable):
+                await asyncio.wait_for(check, 5)
+            closing.join()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        replica.stop_following()
+        engine.close()
+
+
+def test_each_new_loop_closes_the_connection_of_the_loops_gone_before(postgres: Any) -> None:
+    url, engine, replica, _ = _postgres_replica(postgres)
+    try:
+        asyncio.run(replica.sync_async())
+        before = _catch_up_backends(url)
+        for _ in range(3):
+            asyncio.run(replica.sync_async())
+        assert _catch_up_backends(url) == before
     finally:
         replica.stop_following()
         engine.close()
