@@ -80,6 +80,19 @@ class FreshState:
         return self.app(environ, start_response)
 
 
+class _Check(asyncio.Future[None]):
+    """The outcome of the next check, which every request waiting for it awaits directly.
+
+    A request cancelled meanwhile (its client went away) must not cancel the check for the
+    others: refused here, its task is cancelled once the check is done instead. (Each request
+    wrapped the shared future in ``asyncio.shield`` before: 6.2 us per waiter against 3.9 in
+    a microbenchmark; the shield was 2 % of a worker's samples under the bench's ``get``.)
+    """
+
+    def cancel(self, msg: Any = None) -> bool:
+        return False
+
+
 class SharedCatchUp:
     """One catch-up with the log for every request that arrived before it began (see above).
 
@@ -93,21 +106,21 @@ class SharedCatchUp:
         self.services = services
         self.remote = services.engine.kind == "postgresql"
         self._running: asyncio.Future[None] | None = None
-        self._next: asyncio.Future[None] | None = None
+        self._next: _Check | None = None
 
     async def wait(self) -> bool:
         """Whether the state is caught up for a request that arrived just now (False: the
         check failed, and the request's own layer will answer the 503)."""
         if not self.remote:
             return False  # FreshState checks inline: a few microseconds
-        loop = asyncio.get_running_loop()
-        if self._next is None:
-            self._next = loop.create_future()
+        waiting = self._next
+        if waiting is None:
+            loop = asyncio.get_running_loop()
+            waiting = self._next = _Check(loop=loop)
             if self._running is None:  # after the requests already woken: they join it too
                 loop.call_soon(self._launch, loop)
-        waiting = self._next
         try:
-            await asyncio.shield(waiting)
+            await waiting
         except Exception:  # noqa: BLE001 - the request's own catch-up reports it properly
             return False
         return True

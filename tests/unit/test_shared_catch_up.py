@@ -72,3 +72,19 @@ def test_a_failed_check_says_so_and_the_request_checks_again_itself() -> None:
 def test_local_engines_are_checked_inline_by_the_request_itself() -> None:
     services: Any = SimpleNamespace(engine=SimpleNamespace(kind="sqlite"), sync_async=None)
     assert asyncio.run(SharedCatchUp(services).wait()) is False
+
+
+def test_a_request_cancelled_while_waiting_leaves_the_check_to_the_others() -> None:
+    log = Log(delay=0.05)
+    catch_up = shared(log)
+
+    async def main() -> tuple[list[Any], int]:
+        waiting = [asyncio.ensure_future(catch_up.wait()) for _ in range(3)]
+        await asyncio.sleep(0.01)  # all three wait for the same check
+        waiting[0].cancel()  # its client went away
+        outcomes = await asyncio.gather(*waiting, return_exceptions=True)
+        return outcomes, len(log.checks)
+
+    outcomes, checks = asyncio.run(main())
+    assert isinstance(outcomes[0], asyncio.CancelledError)
+    assert outcomes[1:] == [True, True] and checks == 1
