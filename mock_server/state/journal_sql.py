@@ -27,7 +27,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
@@ -116,7 +116,7 @@ class JournalDialect(Protocol):
 
     def rollback(self, connection: Any) -> None: ...
 
-    def insert_exchanges(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
+    def insert_exchanges(self, cursor: Any, rows: Iterable[tuple[Any, ...]]) -> None:
         """Add a flush's exchanges (``EXCHANGE_COLUMNS``, in order)."""
         ...
 
@@ -177,7 +177,7 @@ class SqliteJournalDialect:
     def rollback(self, connection: Any) -> None:
         connection.execute("ROLLBACK")
 
-    def insert_exchanges(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
+    def insert_exchanges(self, cursor: Any, rows: Iterable[tuple[Any, ...]]) -> None:
         cursor.executemany(f"INSERT INTO exchanges ({', '.join(EXCHANGE_COLUMNS)}) VALUES "
                            f"({', '.join('?' for _ in EXCHANGE_COLUMNS)})", rows)
 
@@ -307,18 +307,15 @@ class SqlJournal:
             if idle:  # another flush marked it idle meanwhile: nothing to flush
                 self.dialect.rollback(connection)
                 return
-            batch = [make() for make in taken[-self.size:]]  # older ones: evicted at once
+            kept = taken[-self.size:]  # older ones: evicted at once
             mark = IDLE_MARK if going_idle else through
             statements: list[tuple[str, tuple[Any, ...]]] = []
             trim = False
             try:
-                if batch:
-                    self.dialect.insert_exchanges(connection.cursor(), [
-                        (r.started, r.method, r.path, r.status, r.operation_id, r.unmatched,
-                         r.faulted, r.violating, r.doc, r.request_body, r.response_body)
-                        for r in batch])
+                if kept:
+                    self.dialect.insert_exchanges(connection.cursor(), _rows(kept))
                     statements.append((_TOTALS, (len(taken), len(taken))))
-                    self._untrimmed += len(batch)
+                    self._untrimmed += len(kept)
                     trim = self._untrimmed >= max(1, self.size // 2)
                     if trim:
                         statements.append((_TRIM, (self.size, self.size)))
@@ -349,7 +346,11 @@ class SqlJournal:
     # -- reading ---------------------------------------------------------------------------
 
     def _everyone_flushed(self) -> None:
-        """Wait until every live writer has flushed what it answered before now."""
+        """Wait until every live writer has flushed what it answered before now.
+
+        This process's own flush comes first and covers what it answered before the query
+        arrived, so it is not among those waited for (a process that had served nothing yet,
+        so had no flusher, waited ``QUERY_WAIT`` for itself)."""
         self.flush()
         deadline = time.monotonic() + QUERY_WAIT
         with self._connected() as connection:
@@ -358,7 +359,8 @@ class SqlJournal:
             with self._connected() as connection:
                 behind = connection.execute(self._sql(
                     "SELECT COUNT(*) FROM journal_writers WHERE flushed_through < ? "
-                    "AND seen > ?"), (began, began - WRITER_LIVENESS)).fetchone()[0]
+                    "AND seen > ? AND writer <> ?"),
+                    (began, began - WRITER_LIVENESS, self.writer)).fetchone()[0]
             if not behind or time.monotonic() > deadline:
                 if behind:
                     log.warning("journal: %d writer(s) did not flush in %.1f s", behind,
@@ -426,6 +428,20 @@ def _flush_forever(ref: weakref.ref[SqlJournal], pid: int) -> None:
         except Exception as exc:  # a lost database: keep the buffer, try again
             log.debug("journal flush failed: %s", exc)
         del journal
+
+
+def _rows(kept: Sequence[Callable[[], JournalRecord]]) -> Iterator[tuple[Any, ...]]:
+    """The exchanges' rows (``EXCHANGE_COLUMNS``), encoded as the insert takes them. An
+    exchange that cannot be encoded is left out with a log line; it used to take its whole
+    flush with it (raised before the transaction, the buffer it had taken was dropped)."""
+    for make in kept:
+        try:
+            r = make()
+        except Exception:  # noqa: BLE001 - one bad exchange must not cost the others
+            log.exception("journal: an exchange could not be encoded; it is left out")
+            continue
+        yield (r.started, r.method, r.path, r.status, r.operation_id, r.unmatched, r.faulted,
+               r.violating, r.doc, r.request_body, r.response_body)
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

@@ -20,7 +20,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -289,7 +289,7 @@ class PostgresJournalDialect:
     def rollback(self, connection: Any) -> None:
         connection.execute("ROLLBACK")
 
-    def insert_exchanges(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
+    def insert_exchanges(self, cursor: Any, rows: Iterable[tuple[Any, ...]]) -> None:
         """One binary COPY for a flush's exchanges (hundreds under load), not an INSERT
         each: the server's work for the journal competes with the workers for the same
         cores. Binary, since bodies in text COPY travel hex-escaped (measured here: the

@@ -15,6 +15,7 @@ from mock_server.state.journal_sql import (
     FLUSH_INTERVAL,
     IDLE_FLUSHES,
     IDLE_MARK,
+    QUERY_WAIT,
     SqliteJournalDialect,
     SqlJournal,
 )
@@ -86,3 +87,25 @@ def test_a_busy_writer_never_goes_idle(dialect: Any) -> None:
         assert not journal._idle
         time.sleep(FLUSH_INTERVAL / 2)
     assert len(SqlJournal(dialect(), 1000).index()) == count
+
+
+def test_a_process_that_served_nothing_yet_does_not_wait_for_itself(dialect: Any) -> None:
+    reader = SqlJournal(dialect(), 10)  # never recorded: no flusher, its watermark only its own
+    for _ in range(2):  # the second query finds the row the first one's flush wrote
+        started = time.monotonic()
+        assert reader.index() == []
+        assert time.monotonic() - started < QUERY_WAIT / 2
+
+
+def test_an_exchange_that_cannot_be_encoded_is_left_out_and_the_others_kept(
+        dialect: Any) -> None:
+    journal = SqlJournal(dialect(), 10)
+
+    def broken() -> JournalRecord:
+        raise ValueError("not encodable")
+
+    journal.record(lambda: _exchange("/before"))
+    journal.record(broken)
+    journal.record(lambda: _exchange("/after"))
+    assert [record.path for record in journal.index()] == ["/before", "/after"]
+    assert [record.path for record in journal.index()] == ["/before", "/after"]  # once
