@@ -22,6 +22,7 @@ import os
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -65,6 +66,21 @@ def masked(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+@dataclass
+class _LoopCursor:
+    """The catch-up's connection of one event loop, and the lock that gives it one query at a
+    time (a check's execute and fetch must not interleave with another's)."""
+
+    lock: asyncio.Lock
+    cursor: psycopg.AsyncCursor[Any] | None = None
+
+    def close(self) -> None:
+        """libpq's own close: no loop needed, no warning about a connection left open."""
+        cursor, self.cursor = self.cursor, None
+        if cursor is not None:
+            cursor.connection.pgconn.finish()
+
+
 class PostgresEngine(SqlEngine):
     kind = "postgresql"
     persistent = True
@@ -80,7 +96,7 @@ class PostgresEngine(SqlEngine):
         super().__init__()
         self.url = url
         self._failed_at = 0.0
-        self._async: psycopg.AsyncCursor[Any] | None = None
+        self._async: _LoopCursor | None = None
         self._async_key: tuple[int, asyncio.AbstractEventLoop] | None = None
         with self._connection_lock:
             cursor = self.connection.cursor()
@@ -119,33 +135,37 @@ class PostgresEngine(SqlEngine):
         loop ran requests, cost the bench's ``get`` ~20 us of the mock's CPU per request
         (117 -> ~95 us). On the loop, the wait for the answer is an ``await``.
         """
-        loop = asyncio.get_running_loop()
-        key = (os.getpid(), loop)
-        cursor = self._async if self._async_key == key else None
-        if cursor is None:
-            self._may_connect()
+        key = (os.getpid(), asyncio.get_running_loop())
+        entry = self._async if self._async_key == key else None
+        if entry is None:  # a new loop: the last one's connection goes if its loop is gone
+            if self._async_key is not None and self._async_key[1].is_closed():
+                self._drop_async()
+            entry = self._async = _LoopCursor(asyncio.Lock())
+            self._async_key = key
+        async with entry.lock:  # one query at a time on the cursor, one connection per loop
+            if entry.cursor is None:
+                self._may_connect()
+                try:
+                    connection = await psycopg.AsyncConnection.connect(
+                        self.url, **CONNECTION_OPTIONS)
+                except psycopg.Error as exc:
+                    raise self._unreachable(exc) from None
+                entry.cursor = connection.cursor()  # one for every check: a fifth of its cost
             try:
-                connection = await psycopg.AsyncConnection.connect(
-                    self.url, **CONNECTION_OPTIONS)
-            except psycopg.Error as exc:
-                raise self._unreachable(exc) from None
-            cursor = connection.cursor()  # one for every check: a fifth of a check's cost
-            self._async, self._async_key = cursor, key
-        try:
-            await cursor.execute(READ_AFTER_PG, (seq,))
-            found = await cursor.fetchall()
-        except self.connection_errors as exc:
-            self._drop_async()
-            raise self.lost_reason(exc) from None
+                await entry.cursor.execute(READ_AFTER_PG, (seq,))
+                found = await entry.cursor.fetchall()
+            except self.connection_errors as exc:
+                entry.close()  # the next check reconnects
+                raise self.lost_reason(exc) from None
         return log_rows(found)
 
     def _drop_async(self) -> None:
-        """Close the loop's connection now (libpq's own close: no loop needed, no warning
-        about a connection left open)."""
-        cursor, key = self._async, self._async_key
+        """Forget the loop's connection, closing it if this process opened it (a forked
+        child's close would end its parent's session)."""
+        entry, key = self._async, self._async_key
         self._async = self._async_key = None
-        if cursor is not None and key is not None and key[0] == os.getpid():
-            cursor.connection.pgconn.finish()  # a forked child's would end its parent's session
+        if entry is not None and key is not None and key[0] == os.getpid():
+            entry.close()
 
     def close(self) -> None:
         self._drop_async()
