@@ -10,10 +10,10 @@ registered here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from mock_server.domain.activities.catalog import ListCriteria
 from mock_server.domain.activities.models import Event, Subscription, User
@@ -33,6 +33,8 @@ from mock_server.state.engine import Engine, WriteTxn
 from mock_server.state.memory import InMemoryStore
 from mock_server.state.memory_tracking import InMemoryActivityStore
 from mock_server.state.replica import Change, Replica
+
+T = TypeVar("T")
 
 
 class ReplicatedStore:
@@ -105,31 +107,42 @@ class ReplicatedStore:
 
     # -- writes: planned in memory, committed to the log, then applied -----------------------
 
+    def _commit(self, change: Change, plan: Callable[[], T]) -> T | None:
+        """Log ``change``, commit, then apply ``plan`` under the memory store's lock: a reader
+        on another thread of this process (a threaded server) holds that lock, not the
+        replica's, and saw half of a write (a cancelled event swapped in, the public list's
+        catalog not yet updated: the list showed a CANCELED event)."""
+
+        def apply() -> T:
+            with self.local.lock:
+                return plan()
+
+        return self._replica.commit([change], apply_local=apply)
+
     def add_user(self, user: User) -> None:
         with self._replica.writing():
             plan = self.local.plan_add_user(user)
-            self._replica.commit([Change("add_user", user.to_state())], apply_local=plan)
+            self._commit(Change("add_user", user.to_state()), plan)
 
     def add_event(self, event: Event) -> Event:
         with self._replica.writing():
             stored, plan = self.local.plan_add_event(event)
-            self._replica.commit([Change("add_event", stored.to_state())], apply_local=plan)
+            self._commit(Change("add_event", stored.to_state()), plan)
             return stored
 
     def replace_event(self, event: Event) -> Event:
         with self._replica.writing():
             plan = self.local.plan_replace_event(event)
-            result = self._replica.commit([Change("replace_event", event.to_state())],
-                                          apply_local=plan)
+            result = self._commit(Change("replace_event", event.to_state()), plan)
             assert result is not None
             return result
 
     def put_subscription(self, event_id: int, subscription: Subscription) -> Event:
         with self._replica.writing():
             plan = self.local.plan_put_subscription(event_id, subscription)
-            result = self._replica.commit(
-                [Change("put_subscription", {"event_id": event_id, **subscription.to_state()})],
-                apply_local=plan)
+            result = self._commit(
+                Change("put_subscription", {"event_id": event_id, **subscription.to_state()}),
+                plan)
             assert result is not None
             return result
 
@@ -138,9 +151,8 @@ class ReplicatedStore:
             plan = self.local.plan_remove_subscription(event_id, user_id)
             if self.local.get_subscription(event_id, user_id) is None:
                 return None  # nothing to remove: nothing to log
-            return self._replica.commit(
-                [Change("remove_subscription", {"event_id": event_id, "user_id": user_id})],
-                apply_local=plan)
+            return self._commit(
+                Change("remove_subscription", {"event_id": event_id, "user_id": user_id}), plan)
 
     # -- replaying another process's writes --------------------------------------------------
 
