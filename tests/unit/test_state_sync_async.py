@@ -42,12 +42,17 @@ def test_what_one_replica_commits_the_other_applies_awaiting_the_engine(
     writer.stop_following()
 
 
-def test_a_lost_loop_connection_answers_unavailable_then_reconnects(postgres: Any) -> None:
+def _postgres_replica(postgres: Any) -> tuple[str, PostgresEngine, Replica, list[Any]]:
     url = postgres.create_database()
     engine = PostgresEngine(url)
     seen: list[Any] = []
     replica = _replica(engine, seen)
     replica.ensure_base(Change("reset", {}))
+    return url, engine, replica, seen
+
+
+def test_a_lost_loop_connection_answers_unavailable_then_reconnects(postgres: Any) -> None:
+    url, engine, replica, seen = _postgres_replica(postgres)
 
     async def scenario() -> None:
         await replica.sync_async()
@@ -66,15 +71,6 @@ def test_a_lost_loop_connection_answers_unavailable_then_reconnects(postgres: An
     finally:
         replica.stop_following()
         engine.close()
-
-
-def _postgres_replica(postgres: Any) -> tuple[str, PostgresEngine, Replica, list[Any]]:
-    url = postgres.create_database()
-    engine = PostgresEngine(url)
-    seen: list[Any] = []
-    replica = _replica(engine, seen)
-    replica.ensure_base(Change("reset", {}))
-    return url, engine, replica, seen
 
 
 def _catch_up_backends(url: str) -> int:
