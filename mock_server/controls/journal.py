@@ -13,7 +13,8 @@ them answered. Only the last ``size`` exchanges are kept, plus apart the last ``
 matched no operation; their nearest operation (``OperationMatcher.nearest``) is computed when
 someone reads them, never while serving. Recording costs a (cached) operation match, a copy of
 the environ and a list append on the request's thread; the exchange is encoded (headers named
-and masked, bodies cut) off it, by the store's flusher.
+and masked, bodies cut) off it, and only if the store writes it (``state.journal_sql`` holds a
+process's newest exchanges until a journal query asks for them).
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ class Journal:
     def record(self, exchange: Exchange) -> None:
         if self.size:
             limit = self.body_limit
-            self.store.record(lambda: encode(exchange, limit))
+            self.store.record(lambda: encode(exchange, limit), exchange.unmatched)
 
     def _matching(self, criteria: JournalFilter) -> list[JournalRecord]:
         accepts = criteria.compile()

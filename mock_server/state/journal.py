@@ -36,9 +36,10 @@ class JournalRecord:
 class JournalStore(Protocol):
     size: int
 
-    def record(self, make: Callable[[], JournalRecord]) -> None:
+    def record(self, make: Callable[[], JournalRecord], unmatched: bool = False) -> None:
         """Keep an exchange: ``make`` encodes it, called when the store needs the record (off
-        the request's thread where the store buffers)."""
+        the request's thread, and only if it is written, where the store holds exchanges
+        until they are read). ``unmatched``: it matched no operation (kept apart)."""
         ...
 
     def index(self, *, unmatched: bool = False) -> list[JournalRecord]:
@@ -72,7 +73,7 @@ class MemoryJournal:
         self._ids = itertools.count(1)
         self._recorded = 0
 
-    def record(self, make: Callable[[], JournalRecord]) -> None:
+    def record(self, make: Callable[[], JournalRecord], unmatched: bool = False) -> None:
         if self.size == 0:
             return
         record = make()

@@ -2,24 +2,33 @@
 
 The guarantee, whatever answers: an exchange answered before a journal query began is in that
 query's answer, whichever worker or replica served it. Writing each exchange to a database
-before answering it would put a commit on every request's path; instead every process
-appends to a buffer (a list append, on the request's thread) and a flusher thread writes the
-buffer in one transaction every ``FLUSH_INTERVAL`` seconds, then records how far it got: the
-database's time *before* it took the buffer (``writers.flushed_through``). A query takes the
-database's time when it begins and waits, a few milliseconds, until every live writer has
-flushed through that time; then every exchange answered before it is in the table.
+before answering it would put a commit on every request's path, and writing every exchange
+at all is wasted work: only the last ``size`` are ever read, and under load a process answers
+thousands a second that nobody will read. So every process holds its newest exchanges in
+memory (the last ``size``, and apart the last ``size`` misses; encoded only if written) and
+writes them when a query asks. A query flushes its own process's exchanges, takes the
+database's time, asks every other writer to flush (``demand``: PostgreSQL's ``NOTIFY``, a
+mapped counter on SQLite's one machine) and waits until each live writer has flushed through
+that time (``writers.flushed_through``: the database's time *before* the writer took what it
+held). Measured (bench/README.md): writing every exchange every 25 ms cost the default mock
+a quarter of its public-list throughput and doubled that list's p99.
 
-A writer with nothing to flush for a second says so (``IDLE_MARK``: flushed through any time)
-and stops writing, so an idle mock costs its database nothing; the next exchange it records
+A writer that answered nothing for ``QUIET`` seconds writes what it holds and says it is idle
+(``IDLE_MARK``: flushed through any time), so an idle mock costs its database nothing and a
+process killed after a quiet second loses none of its exchanges; the next exchange it records
 first takes the mark back, synchronously, before that exchange can be answered (``_wake``).
+A busy writer tells the others it is alive every ``HEARTBEAT``; one that stops (killed) is
+waited for no longer after ``WRITER_LIVENESS``, and the exchanges it held are lost with it.
 
-Only the last ``size`` exchanges are kept, and apart from them the last ``size`` that matched
-no operation, so a flood of good traffic cannot push the misses out.
+Only the last ``size`` exchanges are kept (by the time they began), and apart from them the
+last ``size`` that matched no operation, so a flood of good traffic cannot push the misses out.
 """
 
 from __future__ import annotations
 
+import collections
 import logging
+import multiprocessing.util
 import os
 import socket
 import sqlite3
@@ -32,19 +41,28 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
 from mock_server.state.journal import JournalRecord
+from mock_server.state.mapped import MappedCounter
 from mock_server.state.sql import close_quietly
 
 log = logging.getLogger("mock_server.journal")
-#: Seconds between a process's flushes of its buffer (and heartbeats, while it is busy).
-FLUSH_INTERVAL = 0.025
-#: Empty flushes in a row after which a writer says it is idle and stops flushing (1 s).
-IDLE_FLUSHES = 40
+#: Seconds without a new exchange after which a writer writes what it holds and says it is idle.
+QUIET = 1.0
+#: Seconds between a busy writer's "still alive" (``seen``), while no query asks it to flush.
+HEARTBEAT = 0.5
 #: ``flushed_through`` of an idle writer: past every query's start, so none waits for it.
 IDLE_MARK = 1e300
-#: A writer that has not flushed for this long is gone (killed): queries stop waiting for it.
+#: A writer not seen for this long is gone (killed): queries stop waiting for it.
 WRITER_LIVENESS = 2.0
 #: The longest a query waits for the other writers to flush.
 QUERY_WAIT = 1.5
+#: SQLite: how often a busy writer reads the demand counter (PostgreSQL's are notified).
+#: Each read wakes the writer's thread, which then waits for the GIL the worker's requests
+#: hold: every 5 ms, that cost the public list ~3 ms of p99 (bench/README.md).
+DEMAND_POLL = 0.05
+#: How often a query looks whether the writers it waits for have flushed.
+QUERY_POLL = 0.005
+#: PostgreSQL's channel for a query's demand.
+DEMAND_CHANNEL = "mock_server_journal"
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS exchanges (id {serial}, started DOUBLE PRECISION "
@@ -64,16 +82,32 @@ _WATERMARK = ("INSERT INTO journal_writers (writer, flushed_through, seen) VALUE
               "ON CONFLICT (writer) DO UPDATE SET flushed_through = ?, seen = ?")
 _TOTALS = ("INSERT INTO journal_totals (id, recorded) VALUES (1, ?) ON CONFLICT (id) DO UPDATE "
            "SET recorded = journal_totals.recorded + ?")
+#: The journal's order: when each exchange began (a client's next request begins after its
+#: last was answered, whichever process answered it), then the order they were written in.
+_NEWEST = "ORDER BY started DESC, id DESC"
 #: Drop what is past the last ``size`` (and the last ``size`` misses): (size, size).
 #: Once per ``size // 2`` exchanges a process wrote, not at every flush: the rows past the
 #: size are invisible anyway (every read takes the newest ``size``), and a trim's fixed cost
 #: was a third of a flush's. The table holds at most half a journal more per process.
-_TRIM = ("DELETE FROM exchanges WHERE id < (SELECT COALESCE(MIN(id), 0) FROM (SELECT id FROM "
-         "exchanges ORDER BY id DESC LIMIT ?) AS recent) AND (NOT unmatched OR id < (SELECT "
-         "COALESCE(MIN(id), 0) FROM (SELECT id FROM exchanges WHERE unmatched ORDER BY id DESC "
-         "LIMIT ?) AS misses))")
+_TRIM = (f"DELETE FROM exchanges WHERE id NOT IN (SELECT id FROM exchanges {_NEWEST} LIMIT ?) "
+         f"AND (NOT unmatched OR id NOT IN (SELECT id FROM exchanges WHERE unmatched {_NEWEST} "
+         "LIMIT ?))")
+#: A busy writer's heartbeat: (seen, writer).
+_SEEN = "UPDATE journal_writers SET seen = ? WHERE writer = ?"
 _LIGHT = "id, started, method, path, status, operation_id, unmatched, faulted, violating"
 _FULL = _LIGHT + ", doc, request_body, response_body"
+
+
+class DemandListener(Protocol):
+    """How a busy writer hears that a query wants every writer's exchanges now."""
+
+    def wait(self, timeout: float) -> bool:
+        """Whether a query asked within ``timeout`` seconds. True at once on the first call
+        (and after a reconnection): a demand made before the listener could hear it must not
+        go unanswered, so the writer flushes once."""
+        ...
+
+    def close(self) -> None: ...
 
 
 class JournalDialect(Protocol):
@@ -120,6 +154,14 @@ class JournalDialect(Protocol):
         """Add a flush's exchanges (``EXCHANGE_COLUMNS``, in order)."""
         ...
 
+    def listener(self) -> DemandListener:
+        """A listener of this process's writer (it runs on the writer's flusher thread)."""
+        ...
+
+    def demand(self, connection: Any) -> None:
+        """Ask every busy writer to flush (after the query took its start time)."""
+        ...
+
 
 #: The columns a flush writes, in the order ``insert_exchanges`` receives them.
 EXCHANGE_COLUMNS = ("started", "method", "path", "status", "operation_id", "unmatched",
@@ -134,6 +176,8 @@ class SqliteJournalDialect:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self._demand: MappedCounter | None = None
+        self._demand_pid = -1
 
     def connect(self) -> Any:
         connection = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
@@ -181,6 +225,44 @@ class SqliteJournalDialect:
         cursor.executemany(f"INSERT INTO exchanges ({', '.join(EXCHANGE_COLUMNS)}) VALUES "
                            f"({', '.join('?' for _ in EXCHANGE_COLUMNS)})", rows)
 
+    def listener(self) -> DemandListener:
+        return _PolledDemand(self.path + ".demand")
+
+    def demand(self, connection: Any) -> None:
+        pid = os.getpid()
+        if self._demand_pid != pid or self._demand is None:
+            self._demand, self._demand_pid = MappedCounter(self.path + ".demand"), pid
+        self._demand.increment()
+
+
+class _PolledDemand:
+    """SQLite's workers share one machine: a query counts its demand in a mapped file, and a
+    busy writer reads those 8 bytes every ``DEMAND_POLL`` (an idle writer does not poll)."""
+
+    def __init__(self, path: str) -> None:
+        self._counter = MappedCounter(path)
+        self._seen: int | None = None
+
+    def wait(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while True:
+            value = self._counter.read()
+            if value != self._seen:
+                self._seen = value
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(DEMAND_POLL, left))
+
+    def close(self) -> None:
+        self._counter.close()
+
+
+#: An exchange a process holds: its number (the order it was answered in), how to encode it,
+#: and whether it matched no operation.
+Held = tuple[int, Callable[[], JournalRecord], bool]
+
 
 class SqlJournal:
     """The fleet's journal in a database (see the module docstring for the guarantee)."""
@@ -190,20 +272,30 @@ class SqlJournal:
             raise ValueError("journal size must be >= 0")
         self.size = size
         self.dialect = dialect
-        self.writer = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self._buffer: list[Callable[[], JournalRecord]] = []
         self._buffer_lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._connection: Any = None
-        self._pid = os.getpid()
         self._flusher_pid: int | None = None
         self._untrimmed = 0  # exchanges this process wrote since it last trimmed the table
-        self._quiet = 0  # empty flushes in a row
-        self._idle = False  # the table says this writer is idle (``IDLE_MARK``)
+        self._fresh_process()
         with self._connected() as connection, dialect.schema_lock(connection):
             for statement in SCHEMA:
                 connection.execute(statement.format(serial=dialect.serial, blob=dialect.blob))
             dialect.tune(connection)
+
+    def _fresh_process(self) -> None:
+        """This process's own writer: a forked worker holds nothing of its parent's."""
+        self._pid = os.getpid()
+        self.writer = f"{socket.gethostname()}:{self._pid}:{uuid.uuid4().hex[:8]}"
+        keep = max(1, self.size)
+        #: The newest exchanges not written yet, numbered in the order they were answered,
+        #: and apart the newest misses (an exchange that matched no operation is in both).
+        self._held: collections.deque[Held] = collections.deque(maxlen=keep)
+        self._held_misses: collections.deque[Held] = collections.deque(maxlen=keep)
+        self._last_number = 0
+        self._unwritten = 0  # exchanges recorded since the last flush, evicted ones included
+        self._idle = False  # the table says this writer is idle (``IDLE_MARK``)
+        self._woken = threading.Event()  # set when an idle writer has exchanges again
 
     def _sql(self, statement: str) -> str:
         return (statement if self.dialect.placeholder == "?"
@@ -220,11 +312,8 @@ class SqlJournal:
             journal._flush_lock.acquire()
             try:
                 if journal._pid != os.getpid():
-                    journal._pid, journal._connection = os.getpid(), None
-                    journal.writer = (f"{socket.gethostname()}:{os.getpid()}:"
-                                      f"{uuid.uuid4().hex[:8]}")
-                    journal._buffer = []
-                    journal._quiet, journal._idle = 0, False
+                    journal._connection = None
+                    journal._fresh_process()
                 if journal._connection is None:
                     journal._connection = journal.dialect.connect()
                 return journal._connection
@@ -246,29 +335,38 @@ class SqlJournal:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def record(self, make: Callable[[], JournalRecord]) -> None:
+    def record(self, make: Callable[[], JournalRecord], unmatched: bool = False) -> None:
         if self.size == 0:
             return
         if self._flusher_pid != os.getpid():
             self._register()
         with self._buffer_lock:
             if not self._idle:
-                self._buffer.append(make)
+                self._hold(make, unmatched)
                 return
-        self._wake(make)
+        self._wake(make, unmatched)
 
-    def _wake(self, make: Callable[[], JournalRecord]) -> None:
-        """Take the idle mark back before ``make``'s exchange is answered, then buffer it.
+    def _hold(self, make: Callable[[], JournalRecord], unmatched: bool) -> None:
+        """Under the buffer lock."""
+        self._last_number += 1
+        held = (self._last_number, make, unmatched)
+        self._held.append(held)
+        if unmatched:
+            self._held_misses.append(held)
+        self._unwritten += 1
+
+    def _wake(self, make: Callable[[], JournalRecord], unmatched: bool) -> None:
+        """Take the idle mark back before ``make``'s exchange is answered, then hold it.
 
         Under the flush lock, so the mark's own flush has committed and no other flush runs
-        until the exchange is buffered. Should the database be unreachable, the exchange is
-        buffered anyway and the next flush that succeeds writes a true watermark (a query
-        needs the database too: it cannot begin before that, bar a flush interval).
+        until the exchange is held. Should the database be unreachable, the exchange is
+        held anyway and the next flush that succeeds writes a true watermark (a query
+        needs the database too: it cannot begin before that).
         """
         with self._connected() as connection:
             with self._buffer_lock:
                 if not self._idle:  # another request woke it meanwhile
-                    self._buffer.append(make)
+                    self._hold(make, unmatched)
                     return
             try:
                 now = self.dialect.now(connection)
@@ -277,8 +375,9 @@ class SqlJournal:
                 log.warning("journal: could not say this writer is busy again: %s", exc)
                 self._connection = None
             with self._buffer_lock:
-                self._idle, self._quiet = False, 0
-                self._buffer.append(make)
+                self._idle = False
+                self._hold(make, unmatched)
+        self._woken.set()
 
     def _register(self) -> None:
         """Before this process's first exchange is answered, it is a writer queries wait for
@@ -290,35 +389,54 @@ class SqlJournal:
                 "ON CONFLICT (writer) DO UPDATE SET seen = ?"), (self.writer, now, now))
         self._start_flusher()
 
-    def flush(self) -> None:
-        """Write the buffer and the watermark (the time before the buffer was taken)."""
+    def _take(self, idle: bool) -> tuple[list[Held], int]:
+        """What this process holds, oldest first, and how many it recorded; under the
+        buffer lock. ``idle``: from here on, ``record`` wakes the writer first."""
+        held = {item[0]: item for item in self._held}
+        held.update((item[0], item) for item in self._held_misses)
+        self._held.clear()
+        self._held_misses.clear()
+        recorded, self._unwritten = self._unwritten, 0
+        if idle:
+            self._idle = True
+        return [held[number] for number in sorted(held)], recorded
+
+    def _give_back(self, taken: list[Held], recorded: int, idle: bool) -> None:
+        """A flush failed: what it took is held again, before what came meanwhile."""
+        with self._buffer_lock:
+            self._held = collections.deque([*taken, *self._held], maxlen=self._held.maxlen)
+            self._held_misses = collections.deque(
+                [*(item for item in taken if item[2]), *self._held_misses],
+                maxlen=self._held_misses.maxlen)
+            self._unwritten += recorded
+            if idle:
+                self._idle = False
+
+    def flush(self, *, idle: bool = False) -> None:
+        """Write what this process holds and the watermark (the time before it was taken);
+        ``idle``: and say this writer is idle."""
         if self._idle:
-            return  # nothing buffered (``record`` wakes it first), and the table says so
+            return  # nothing held (``record`` wakes it first), and the table says so
         with self._connected() as connection:
             through = self.dialect.begin_at(connection)
             with self._buffer_lock:
-                idle = self._idle
-                if not idle:
-                    taken, self._buffer = self._buffer, []
-                    self._quiet = 0 if taken else self._quiet + 1
-                    going_idle = self._quiet >= IDLE_FLUSHES
-                    if going_idle:  # from here on, ``record`` wakes it first
-                        self._idle = True
-            if idle:  # another flush marked it idle meanwhile: nothing to flush
-                self.dialect.rollback(connection)
-                return
-            kept = taken[-self.size:]  # older ones: evicted at once
-            mark = IDLE_MARK if going_idle else through
+                if self._idle:  # another flush marked it idle meanwhile: nothing to flush
+                    self.dialect.rollback(connection)
+                    return
+                taken, recorded = self._take(idle)
+            mark = IDLE_MARK if idle else through
             statements: list[tuple[str, tuple[Any, ...]]] = []
             trim = False
             try:
-                if kept:
-                    self.dialect.insert_exchanges(connection.cursor(), _rows(kept))
-                    statements.append((_TOTALS, (len(taken), len(taken))))
-                    self._untrimmed += len(kept)
+                if taken:
+                    self.dialect.insert_exchanges(connection.cursor(),
+                                                  _rows(make for _, make, _ in taken))
+                    self._untrimmed += len(taken)
                     trim = self._untrimmed >= max(1, self.size // 2)
                     if trim:
                         statements.append((_TRIM, (self.size, self.size)))
+                if recorded:
+                    statements.append((_TOTALS, (recorded, recorded)))
                 statements.append((_WATERMARK, (self.writer, mark, through, mark, through)))
                 self.dialect.commit_with(connection, [(self._sql(statement), args)
                                                       for statement, args in statements])
@@ -326,22 +444,30 @@ class SqlJournal:
                 try:
                     self.dialect.rollback(connection)
                 finally:
-                    with self._buffer_lock:  # keep what was taken for the next flush
-                        self._buffer[:0] = taken
-                        if going_idle:
-                            self._idle, self._quiet = False, 0
+                    self._give_back(taken, recorded, idle)
                 raise
             if trim:
                 self._untrimmed = 0
                 self.dialect.trimmed(connection)
+
+    def heartbeat(self) -> None:
+        """A busy writer's "still alive", so queries go on waiting for it."""
+        with self._connected() as connection:
+            connection.execute(self._sql(_SEEN), (self.dialect.now(connection), self.writer))
 
     def _start_flusher(self) -> None:
         pid = os.getpid()
         if self._flusher_pid == pid:
             return
         self._flusher_pid = pid
-        threading.Thread(target=_flush_forever, args=(weakref.ref(self), pid), daemon=True,
+        ref = weakref.ref(self)
+        threading.Thread(target=_flush_forever, args=(ref, pid), daemon=True,
                          name="journal-flusher").start()
+        # A stopped server's last exchanges are written as it exits. multiprocessing's
+        # finalizers run at the exit of the main process and of its worker processes
+        # (granian's), where ``atexit`` does not; a finalizer runs only in the process that
+        # made it.
+        multiprocessing.util.Finalize(None, _flush_at_exit, args=(ref,), exitpriority=10)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -355,6 +481,7 @@ class SqlJournal:
         deadline = time.monotonic() + QUERY_WAIT
         with self._connected() as connection:
             began = self.dialect.now(connection)
+            self.dialect.demand(connection)
         while True:
             with self._connected() as connection:
                 behind = connection.execute(self._sql(
@@ -366,15 +493,15 @@ class SqlJournal:
                     log.warning("journal: %d writer(s) did not flush in %.1f s", behind,
                                 QUERY_WAIT)
                 return
-            time.sleep(FLUSH_INTERVAL / 5)
+            time.sleep(QUERY_POLL)
 
     def index(self, *, unmatched: bool = False) -> list[JournalRecord]:
         self._everyone_flushed()
         where = "WHERE unmatched " if unmatched else ""
         with self._connected() as connection:
             rows = connection.execute(self._sql(
-                f"SELECT {_LIGHT} FROM (SELECT {_LIGHT} FROM exchanges {where}ORDER BY id DESC "
-                "LIMIT ?) AS kept ORDER BY id"), (self.size,)).fetchall()
+                f"SELECT {_LIGHT} FROM (SELECT {_LIGHT} FROM exchanges {where}{_NEWEST} "
+                "LIMIT ?) AS kept ORDER BY started, id"), (self.size,)).fetchall()
         return [JournalRecord(int(i), float(s), m, p, st, o, bool(u), bool(f), bool(v))
                 for i, s, m, p, st, o, u, f, v in rows]
 
@@ -418,19 +545,70 @@ class SqlJournal:
 
 
 def _flush_forever(ref: weakref.ref[SqlJournal], pid: int) -> None:
-    while os.getpid() == pid:
-        time.sleep(FLUSH_INTERVAL)
-        journal = ref()
-        if journal is None:
-            return
+    """The writer's thread: while busy, flush when a query asks, say it is alive every
+    ``HEARTBEAT``, and go idle after ``QUIET``; while idle, sleep until an exchange comes.
+
+    It holds the journal only between waits (a weak reference otherwise), so a journal nobody
+    uses any more is collected and its thread ends."""
+    listener: DemandListener | None = None
+    last_count, last_change, last_seen = -1, time.monotonic(), time.monotonic()
+    try:
+        while os.getpid() == pid:
+            journal = ref()
+            if journal is None:
+                return
+            woken, idle = journal._woken, journal._idle
+            if listener is None and not idle:
+                listener = journal.dialect.listener()
+            dialect_errors = journal.dialect.errors
+            del journal
+            if idle:
+                woken.wait(HEARTBEAT)
+                woken.clear()
+                last_change = time.monotonic()
+                continue
+            assert listener is not None
+            try:
+                demanded = listener.wait(HEARTBEAT / 2)
+            except dialect_errors as exc:  # a lost database: the listener reconnects
+                log.debug("journal: listening for queries failed: %s", exc)
+                time.sleep(HEARTBEAT)
+                continue
+            journal = ref()
+            if journal is None:
+                return
+            now = time.monotonic()
+            count = journal._last_number
+            if count != last_count:
+                last_count, last_change = count, now
+            try:
+                if demanded:
+                    journal.flush()
+                    last_seen = now
+                elif now - last_change >= QUIET:
+                    journal.flush(idle=True)
+                    last_seen = now
+                elif now - last_seen >= HEARTBEAT:
+                    journal.heartbeat()
+                    last_seen = now
+            except Exception as exc:  # a lost database: keep what is held, try again
+                log.debug("journal flush failed: %s", exc)
+            del journal
+    finally:
+        if listener is not None:
+            listener.close()
+
+
+def _flush_at_exit(ref: weakref.ref[SqlJournal]) -> None:
+    journal = ref()
+    if journal is not None and not journal._idle:
         try:
-            journal.flush()
-        except Exception as exc:  # a lost database: keep the buffer, try again
-            log.debug("journal flush failed: %s", exc)
-        del journal
+            journal.flush(idle=True)
+        except Exception as exc:  # noqa: BLE001 - exiting anyway; say why they are missing
+            log.warning("journal: the last exchanges could not be written at exit: %s", exc)
 
 
-def _rows(kept: Sequence[Callable[[], JournalRecord]]) -> Iterator[tuple[Any, ...]]:
+def _rows(kept: Iterable[Callable[[], JournalRecord]]) -> Iterator[tuple[Any, ...]]:
     """The exchanges' rows (``EXCHANGE_COLUMNS``), encoded as the insert takes them. An
     exchange that cannot be encoded is left out with a log line; it used to take its whole
     flush with it (raised before the transaction, the buffer it had taken was dropped)."""

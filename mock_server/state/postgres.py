@@ -29,7 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 from mock_server.state.engine import Row, StateUnavailable
-from mock_server.state.journal_sql import EXCHANGE_COLUMNS
+from mock_server.state.journal_sql import DEMAND_CHANNEL, EXCHANGE_COLUMNS, DemandListener
 from mock_server.state.sql import READ_AFTER, SqlEngine, first_line, log_rows
 
 log = logging.getLogger("mock_server.journal")
@@ -242,6 +242,12 @@ class PostgresJournalDialect:
             raise StateUnavailable(f"cannot connect to {masked(self.url)}: "
                                    f"{first_line(exc, type(exc).__name__)}") from None
 
+    def listener(self) -> DemandListener:
+        return _NotifiedDemand(self)
+
+    def demand(self, connection: Any) -> None:
+        connection.execute(f"NOTIFY {DEMAND_CHANNEL}")
+
     def now(self, connection: Any) -> float:
         return float(connection.execute(
             "SELECT extract(epoch FROM clock_timestamp())").fetchone()[0])
@@ -319,3 +325,40 @@ class PostgresJournalDialect:
             copy.set_types(EXCHANGE_TYPES)
             for row in rows:
                 copy.write_row(row)
+
+
+class _NotifiedDemand:
+    """A busy writer's own connection, listening on ``DEMAND_CHANNEL``: a query's ``NOTIFY``
+    wakes it at once, on any machine, and an idle connection costs the server nothing."""
+
+    def __init__(self, dialect: PostgresJournalDialect) -> None:
+        self.dialect = dialect
+        self._connection: psycopg.Connection[Any] | None = None
+
+    def wait(self, timeout: float) -> bool:
+        if self._connection is None:
+            try:
+                connection = self.dialect.connect()
+                connection.execute(f"LISTEN {DEMAND_CHANNEL}")
+            except (StateUnavailable, psycopg.Error) as exc:
+                log.debug("journal: cannot listen for queries: %s", exc)
+                time.sleep(min(timeout, RECONNECT_PAUSE))
+                return False
+            self._connection = connection
+            return True  # a query may have asked before this connection listened
+        try:
+            heard = False
+            for _ in self._connection.notifies(timeout=timeout, stop_after=1):
+                heard = True
+            if heard:  # one flush answers every query waiting so far
+                for _ in self._connection.notifies(timeout=0):
+                    pass
+            return heard
+        except psycopg.Error:
+            self.close()  # the next wait reconnects, and flushes once
+            return False
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.pgconn.finish()

@@ -22,45 +22,14 @@ few. Without it the database is a temporary file removed at exit, with ``synchro
 
 from __future__ import annotations
 
-import fcntl
-import mmap
 import os
 import sqlite3
-import struct
 from pathlib import Path
 from typing import Any
 
 from mock_server.state.engine import StateUnavailable
+from mock_server.state.mapped import MappedCounter
 from mock_server.state.sql import SqlEngine
-
-
-class _Published:
-    """The seq of the last committed change, in a file every process maps; the file's
-    ``flock`` is the writers' lock."""
-
-    def __init__(self, path: str) -> None:
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        if os.fstat(self._fd).st_size < 8:
-            os.ftruncate(self._fd, 8)
-        self._map = mmap.mmap(self._fd, 8)
-
-    def read(self) -> int:
-        value: int = struct.unpack_from("q", self._map)[0]
-        return value
-
-    def write(self, seq: int) -> None:
-        """Only while holding ``lock()``."""
-        struct.pack_into("q", self._map, 0, seq)
-
-    def lock(self) -> None:
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-
-    def unlock(self) -> None:
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
-
-    def close(self) -> None:
-        self._map.close()
-        os.close(self._fd)
 
 
 class SqliteEngine(SqlEngine):
@@ -74,7 +43,7 @@ class SqliteEngine(SqlEngine):
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._published_path = self.path + ".lock"
         self._published_pid = -1
-        self._published_file: _Published | None = None
+        self._published_file: MappedCounter | None = None
         self._pending_publish: int | None = None
         with self._connection_lock:
             published = self._published
@@ -91,11 +60,11 @@ class SqliteEngine(SqlEngine):
         return f"SQLite {self.path}" + ("" if self.persistent else " (temporary)")
 
     @property
-    def _published(self) -> _Published:
+    def _published(self) -> MappedCounter:
         """This process's own descriptor: one inherited through a fork would share its
         parent's lock, so the lock would exclude nobody."""
         if self._published_pid != os.getpid() or self._published_file is None:
-            self._published_file = _Published(self._published_path)
+            self._published_file = MappedCounter(self._published_path)
             self._published_pid = os.getpid()
         return self._published_file
 

@@ -193,6 +193,30 @@ def test_sigkill_of_every_replica_loses_nothing_acknowledged(
             server_control.stop(replica)
 
 
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_a_stopped_servers_last_exchanges_are_in_the_journal_after_its_restart(
+        engine: str, postgres: Any, server_control: Any, tmp_path: Any) -> None:
+    """Busy workers hold their newest exchanges until a journal query asks for them; a server
+    stopped (SIGTERM) writes them as it exits."""
+    if engine == "sqlite":
+        flags: tuple[str, ...] = ("--state-file", str(tmp_path / "state.sqlite"), "--quiet")
+    else:
+        flags = ("--state-url", postgres.create_database(), "--quiet")
+    fleet = Fleet("", [server_control.start(*flags)], None, server_control.start, flags)
+    try:
+        for _ in range(20):  # a connection each: spread over the workers by the kernel
+            answer = requests.get(f"{fleet.replicas[0].url}/activities/v1/events/1",
+                                  headers=bearer(), timeout=10)
+            assert answer.status_code == 200
+        fleet.restart_all(server_control.stop)  # at once: no worker has had a quiet second
+        count = requests.get(fleet.replicas[0].url + "/__admin/journal/count",
+                             params={"operationId": "getEvent"}, headers=ADMIN, timeout=10)
+        assert count.json() == {"count": 20}
+    finally:
+        for replica in fleet.replicas:
+            server_control.stop(replica)
+
+
 def test_the_database_stopped_and_restarted_under_traffic(server_control: Any) -> None:
     """While the database is down: JSON 503s, never a 500 or a hang; after: nothing lost."""
     from postgres_server import PostgresServer

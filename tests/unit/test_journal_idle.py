@@ -4,32 +4,16 @@ exchange answered before a query began is in that query's answer (``state.journa
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from mock_server.state.journal import JournalRecord
 from mock_server.state.journal_sql import (
-    FLUSH_INTERVAL,
-    IDLE_FLUSHES,
+    HEARTBEAT,
     IDLE_MARK,
     QUERY_WAIT,
-    SqliteJournalDialect,
+    QUIET,
     SqlJournal,
 )
-from mock_server.state.postgres import PostgresJournalDialect
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def dialect(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    """One journal database, as every process of a fleet sees it."""
-    if request.param == "sqlite":
-        yield lambda: SqliteJournalDialect(str(tmp_path / "state.journal"))
-    else:
-        url = request.getfixturevalue("postgres").create_database()
-        yield lambda: PostgresJournalDialect(url)
 
 
 def _exchange(path: str) -> JournalRecord:
@@ -46,10 +30,10 @@ def _watermark(journal: SqlJournal) -> tuple[float, float]:
 
 
 def _wait_idle(journal: SqlJournal) -> None:
-    deadline = time.monotonic() + IDLE_FLUSHES * FLUSH_INTERVAL * 4 + 2
+    deadline = time.monotonic() + QUIET * 4 + 2
     while not journal._idle:
         assert time.monotonic() < deadline, "the writer never went idle"
-        time.sleep(FLUSH_INTERVAL)
+        time.sleep(HEARTBEAT / 5)
 
 
 def test_an_idle_writer_says_so_once_and_then_writes_nothing(dialect: Any) -> None:
@@ -58,7 +42,7 @@ def test_an_idle_writer_says_so_once_and_then_writes_nothing(dialect: Any) -> No
     _wait_idle(journal)
     marked = _watermark(journal)
     assert marked[0] == IDLE_MARK
-    time.sleep(FLUSH_INTERVAL * 8)
+    time.sleep(HEARTBEAT * 3)
     assert _watermark(journal) == marked  # no heartbeat: `seen` stands still
 
 
@@ -79,13 +63,13 @@ def test_an_exchange_an_idle_writer_answers_is_in_the_next_query_of_any_process(
 def test_a_busy_writer_never_goes_idle(dialect: Any) -> None:
     journal = SqlJournal(dialect(), 1000)
     journal.record(lambda: _exchange("/0"))
-    deadline = time.monotonic() + IDLE_FLUSHES * FLUSH_INTERVAL * 2
+    deadline = time.monotonic() + QUIET * 2
     count = 1
     while time.monotonic() < deadline:
         journal.record(lambda n=count: _exchange(f"/{n}"))  # type: ignore[misc]
         count += 1
         assert not journal._idle
-        time.sleep(FLUSH_INTERVAL / 2)
+        time.sleep(QUIET / 20)
     assert len(SqlJournal(dialect(), 1000).index()) == count
 
 
