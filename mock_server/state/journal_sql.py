@@ -11,7 +11,7 @@ database's time, asks every other writer to flush (``demand``: PostgreSQL's ``NO
 mapped counter on SQLite's one machine) and waits until each live writer has flushed through
 that time (``writers.flushed_through``: the database's time *before* the writer took what it
 held). Measured (bench/README.md): writing every exchange every 25 ms cost the default mock
-a quarter of its public-list throughput and doubled that list's p99.
+a quarter of its public-list throughput and nearly doubled that list's p99.
 
 A writer that answered nothing for ``QUIET`` seconds writes what it holds and says it is idle
 (``IDLE_MARK``: flushed through any time), so an idle mock costs its database nothing and a
