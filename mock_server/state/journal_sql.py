@@ -53,8 +53,9 @@ HEARTBEAT = 0.5
 IDLE_MARK = 1e300
 #: A writer not seen for this long is gone (killed): queries stop waiting for it.
 WRITER_LIVENESS = 2.0
-#: The longest a query waits for the other writers to flush.
-QUERY_WAIT = 1.5
+#: The longest a query waits for the other writers to flush: under a full load, writers that
+#: each hold a journal's worth of list answers took 110-320 ms (bench/README.md).
+QUERY_WAIT = 5.0
 #: SQLite: how often a busy writer reads the demand counter (PostgreSQL's are notified).
 #: Each read wakes the writer's thread, which then waits for the GIL the worker's requests
 #: hold: every 5 ms, that cost the public list ~3 ms of p99 (bench/README.md).
