@@ -41,7 +41,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
 from mock_server.state.journal import JournalRecord
-from mock_server.state.mapped import MappedCounter
+from mock_server.state.mapped import MappedCounter, ProcessCounter
 from mock_server.state.sql import close_quietly
 
 log = logging.getLogger("mock_server.journal")
@@ -177,8 +177,7 @@ class SqliteJournalDialect:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._demand: MappedCounter | None = None
-        self._demand_pid = -1
+        self._demand = ProcessCounter(path + ".demand")
 
     def connect(self) -> Any:
         connection = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
@@ -227,13 +226,10 @@ class SqliteJournalDialect:
                            f"({', '.join('?' for _ in EXCHANGE_COLUMNS)})", rows)
 
     def listener(self) -> DemandListener:
-        return _PolledDemand(self.path + ".demand")
+        return _PolledDemand(self._demand.path)
 
     def demand(self, connection: Any) -> None:
-        pid = os.getpid()
-        if self._demand_pid != pid or self._demand is None:
-            self._demand, self._demand_pid = MappedCounter(self.path + ".demand"), pid
-        self._demand.increment()
+        self._demand.get().increment()
 
 
 class _PolledDemand:
@@ -561,7 +557,6 @@ def _flush_forever(ref: weakref.ref[SqlJournal], pid: int) -> None:
             woken, idle = journal._woken, journal._idle
             if listener is None and not idle:
                 listener = journal.dialect.listener()
-            dialect_errors = journal.dialect.errors
             del journal
             if idle:
                 woken.wait(HEARTBEAT)
@@ -571,8 +566,8 @@ def _flush_forever(ref: weakref.ref[SqlJournal], pid: int) -> None:
             assert listener is not None
             try:
                 demanded = listener.wait(HEARTBEAT / 2)
-            except dialect_errors as exc:  # a lost database: the listener reconnects
-                log.debug("journal: listening for queries failed: %s", exc)
+            except Exception as exc:  # noqa: BLE001 - the thread must outlive a bad turn
+                log.warning("journal: listening for queries failed: %s", exc)
                 time.sleep(HEARTBEAT)
                 continue
             journal = ref()

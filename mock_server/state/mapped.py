@@ -47,3 +47,25 @@ class MappedCounter:
     def close(self) -> None:
         self._map.close()
         os.close(self._fd)
+
+
+class ProcessCounter:
+    """The ``MappedCounter`` at ``path``, opened once in each process that uses it (a forked
+    worker opens its own on first use, as ``MappedCounter`` requires)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._pid = -1
+        self._counter: MappedCounter | None = None
+
+    def get(self) -> MappedCounter:
+        pid = os.getpid()
+        if self._pid != pid or self._counter is None:
+            self._counter, self._pid = MappedCounter(self.path), pid
+        return self._counter
+
+    def close(self) -> None:
+        """Close this process's counter (a forked child leaves its parent's alone)."""
+        counter, self._counter = self._counter, None
+        if counter is not None and self._pid == os.getpid():
+            counter.close()

@@ -30,7 +30,7 @@ import psycopg
 
 from mock_server.state.engine import Row, StateUnavailable
 from mock_server.state.journal_sql import DEMAND_CHANNEL, EXCHANGE_COLUMNS, DemandListener
-from mock_server.state.sql import READ_AFTER, SqlEngine, first_line, log_rows
+from mock_server.state.sql import READ_AFTER, SqlEngine, close_quietly, first_line, log_rows
 
 log = logging.getLogger("mock_server.journal")
 
@@ -360,5 +360,4 @@ class _NotifiedDemand:
 
     def close(self) -> None:
         connection, self._connection = self._connection, None
-        if connection is not None:
-            connection.pgconn.finish()
+        close_quietly(connection, (psycopg.Error,))

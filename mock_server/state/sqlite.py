@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from mock_server.state.engine import StateUnavailable
-from mock_server.state.mapped import MappedCounter
+from mock_server.state.mapped import MappedCounter, ProcessCounter
 from mock_server.state.sql import SqlEngine
 
 
@@ -41,9 +41,7 @@ class SqliteEngine(SqlEngine):
         self.path = str(path)
         self.persistent = persistent
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._published_path = self.path + ".lock"
-        self._published_pid = -1
-        self._published_file: MappedCounter | None = None
+        self._published_counter = ProcessCounter(self.path + ".lock")
         self._pending_publish: int | None = None
         with self._connection_lock:
             published = self._published
@@ -63,10 +61,7 @@ class SqliteEngine(SqlEngine):
     def _published(self) -> MappedCounter:
         """This process's own descriptor: one inherited through a fork would share its
         parent's lock, so the lock would exclude nobody."""
-        if self._published_pid != os.getpid() or self._published_file is None:
-            self._published_file = MappedCounter(self._published_path)
-            self._published_pid = os.getpid()
-        return self._published_file
+        return self._published_counter.get()
 
     def connect(self) -> Any:
         try:
@@ -110,9 +105,7 @@ class SqliteEngine(SqlEngine):
     def close(self) -> None:
         super().close()
         with self._connection_lock:
-            if self._published_file is not None and self._published_pid == os.getpid():
-                self._published_file.close()
-            self._published_file = None
+            self._published_counter.close()
 
 
 def remove_database(path: str) -> None:
